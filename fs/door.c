@@ -1,0 +1,655 @@
+/*
+ * door.c: the call path of the file plane.
+ *
+ * A call is born when a client end reads (or issues DOORFS_IOC_CALL),
+ * waits in its door's pending queue until a server end takes it, and dies
+ * when that server end completes it (or the client gives up, or the
+ * server end goes away).  Ownership is simple: the pending queue owns a
+ * call until a server end takes it; the server end owns it from then on.
+ * The client end only points at its call, and the call points back, so
+ * either side can leave first:
+ *
+ *   client gives up   -> call->client = NULL; the server's result is
+ *                        dropped when it comes (door_return's rule)
+ *   server end closes -> the client gets the partial result if any bytes
+ *                        were written, otherwise EINTR
+ *   door revoked      -> pending calls fail with EBADF; taken calls finish
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "door.h"
+#include "log.h"
+
+struct door {
+	uint64_t id;
+	uint64_t token;         /* lets a descriptor become a server end */
+	pid_t server_pid;
+	uid_t uid;
+	gid_t gid;
+	bool revoked;
+	uint64_t calls;         /* completed */
+	unsigned refs;          /* the name, plus one per end */
+
+	GQueue pending;         /* struct call: waiting for a server end */
+	GQueue idle;            /* struct door_end: server ends blocked in read */
+	GQueue servers;         /* struct door_end: every server end */
+};
+
+struct call {
+	struct door *door;
+	struct door_end *client;        /* NULL once the caller gave up */
+	struct door_caller who;
+	GByteArray *args;
+	size_t args_off;                /* how much the server has read */
+	GByteArray *result;
+	GList *pending_link;            /* in door->pending until taken */
+};
+
+enum end_kind { END_CLIENT, END_SERVER };
+
+/*
+ * A client end's life: IDLE --write--> ARGS --read/ioctl--> CALLING
+ * --result--> RESULT --write--> ARGS ...  A read in IDLE calls with empty
+ * arguments; a read in RESULT returns the rest of the result, then 0.
+ */
+enum client_state { CLIENT_IDLE, CLIENT_ARGS, CLIENT_CALLING, CLIENT_RESULT };
+
+struct door_end {
+	enum end_kind kind;
+	struct door *door;
+	void *pollhandle;
+
+	/* client ends */
+	enum client_state state;
+	GByteArray *args;               /* being written */
+	struct call *call;              /* in progress (CALLING) */
+	void *waiter;                   /* the read or ioctl waiting for it */
+	enum held_kind waiter_kind;
+	size_t waiter_size;
+	GByteArray *result;             /* being read (RESULT) */
+	size_t result_off;
+
+	/* server ends */
+	struct call *held;              /* taken and not yet completed */
+	void *read_req;                 /* a read waiting for a call */
+	size_t read_size;
+	GList *idle_link;               /* in door->idle while read_req waits */
+	GList *server_link;             /* in door->servers */
+};
+
+static const struct door_replies *replies;
+static size_t whole_piece_min = (1u << 20) - 4095;
+static uint64_t next_door_id = 1;
+
+void door_set_replies(const struct door_replies *r)
+{
+	replies = r;
+}
+
+void door_set_write_piece_max(size_t max_write)
+{
+	/*
+	 * The kernel cuts a write into pieces of max_write bytes, or fewer
+	 * when an unaligned buffer needs one page more than max_pages: so a
+	 * piece that is not the last is at least max_write - (page - 1).
+	 */
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	whole_piece_min = max_write > page ? max_write - (page - 1) : max_write;
+}
+
+static uint64_t random_token(void)
+{
+	uint64_t token;
+	if (getrandom(&token, sizeof(token), 0) != sizeof(token))
+		token = ((uint64_t)g_random_int() << 32) | g_random_int();
+	return token;
+}
+
+struct door *door_new(pid_t server_pid, uid_t uid, gid_t gid)
+{
+	struct door *door = g_new0(struct door, 1);
+	door->id = next_door_id++;
+	door->token = random_token();
+	door->server_pid = server_pid;
+	door->uid = uid;
+	door->gid = gid;
+	door->refs = 1;
+	g_queue_init(&door->pending);
+	g_queue_init(&door->idle);
+	g_queue_init(&door->servers);
+	return door;
+}
+
+static void door_unref(struct door *door)
+{
+	if (--door->refs)
+		return;
+	g_assert(g_queue_is_empty(&door->pending));
+	g_assert(g_queue_is_empty(&door->servers));
+	g_free(door);
+}
+
+void door_put(struct door *door)
+{
+	door_unref(door);
+}
+
+bool door_is_revoked(const struct door *door)
+{
+	return door->revoked;
+}
+
+void door_info(const struct door *door, pid_t asker, struct doorfs_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->version = DOORFS_VERSION;
+	info->target = door->revoked ? -1 : door->server_pid;
+	if (door->revoked)
+		info->attributes |= DOORFS_ATTR_REVOKED;
+	else if (asker == door->server_pid)
+		info->attributes |= DOORFS_ATTR_LOCAL;
+	info->server_ends = g_queue_get_length((GQueue *)&door->servers);
+	info->id = door->id;
+	info->calls = door->calls;
+	info->uid = door->uid;
+	info->gid = door->gid;
+}
+
+/* Answer a read of up to size bytes from buf at *off, advancing it. */
+static void reply_piece(void *req, enum held_kind kind, const GByteArray *buf,
+			size_t *off, size_t size)
+{
+	size_t len = MIN(size, buf->len - *off);
+	replies->data(req, kind, buf->data + *off, len);
+	*off += len;
+}
+
+static void wake_servers(struct door *door)
+{
+	for (GList *l = door->servers.head; l; l = l->next) {
+		struct door_end *s = l->data;
+		if (s->pollhandle) {
+			replies->poll_wake(s->pollhandle);
+			s->pollhandle = NULL;
+		}
+	}
+}
+
+static void call_free(struct call *c)
+{
+	g_byte_array_unref(c->args);
+	g_byte_array_unref(c->result);
+	g_free(c);
+}
+
+/* The client end is done with its call: it becomes IDLE again. */
+static void client_detach(struct door_end *cl)
+{
+	cl->call = NULL;
+	cl->waiter = NULL;
+	cl->state = CLIENT_IDLE;
+}
+
+/* The call ended without a result: tell its caller why. */
+static void call_fail(struct call *c, int err)
+{
+	struct door_end *cl = c->client;
+	if (cl) {
+		void *waiter = cl->waiter;
+		client_detach(cl);
+		replies->error(waiter, err);
+	}
+	call_free(c);
+}
+
+/* Hand the finished result to the caller and free the call. */
+static void call_deliver(struct call *c)
+{
+	struct door_end *cl = c->client;
+	c->door->calls++;
+	if (!cl) {
+		call_free(c);
+		return;
+	}
+
+	void *waiter = cl->waiter;
+	enum held_kind kind = cl->waiter_kind;
+	size_t size = cl->waiter_size;
+	client_detach(cl);
+	if (kind == HELD_CLIENT_IOCTL) {
+		replies->data(waiter, kind, c->result->data, c->result->len);
+	} else {
+		cl->result = g_byte_array_ref(c->result);
+		cl->result_off = 0;
+		cl->state = CLIENT_RESULT;
+		reply_piece(waiter, kind, cl->result, &cl->result_off, size);
+	}
+	call_free(c);
+}
+
+/* Server end s takes call c and answers its waiting read with arguments. */
+static void server_take(struct door_end *s, struct call *c, void *req,
+			size_t size)
+{
+	s->held = c;
+	reply_piece(req, HELD_SERVER_READ, c->args, &c->args_off, size);
+}
+
+static void server_complete(struct door_end *s)
+{
+	struct call *c = s->held;
+	s->held = NULL;
+	call_deliver(c);
+}
+
+static void server_stop_waiting(struct door_end *s)
+{
+	if (s->idle_link) {
+		g_queue_delete_link(&s->door->idle, s->idle_link);
+		s->idle_link = NULL;
+	}
+	s->read_req = NULL;
+}
+
+/* A new call: to a server end already waiting, or into the queue. */
+static void dispatch(struct door *door, struct call *c)
+{
+	struct door_end *s = g_queue_pop_head(&door->idle);
+	if (s) {
+		void *req = s->read_req;
+		s->idle_link = NULL;
+		s->read_req = NULL;
+		server_take(s, c, req, s->read_size);
+		return;
+	}
+	g_queue_push_tail(&door->pending, c);
+	c->pending_link = door->pending.tail;
+	wake_servers(door);
+}
+
+void door_revoke(struct door *door)
+{
+	if (door->revoked)
+		return;
+	door->revoked = true;
+	log_event("door %llu (server pid %d) revoked, %u call(s) waiting",
+		  (unsigned long long)door->id, (int)door->server_pid,
+		  g_queue_get_length(&door->pending));
+
+	struct call *c;
+	while ((c = g_queue_pop_head(&door->pending))) {
+		c->pending_link = NULL;
+		call_fail(c, EBADF);
+	}
+	struct door_end *s;
+	while ((s = g_queue_pop_head(&door->idle))) {
+		void *req = s->read_req;
+		s->idle_link = NULL;
+		s->read_req = NULL;
+		replies->error(req, EBADF);
+	}
+	wake_servers(door);
+}
+
+static struct door_end *end_new(struct door *door, enum end_kind kind)
+{
+	struct door_end *end = g_new0(struct door_end, 1);
+	end->kind = kind;
+	end->door = door;
+	door->refs++;
+	return end;
+}
+
+static void make_server(struct door_end *end)
+{
+	end->kind = END_SERVER;
+	g_queue_push_tail(&end->door->servers, end);
+	end->server_link = end->door->servers.tail;
+}
+
+struct door_end *door_end_new_server(struct door *door)
+{
+	struct door_end *end = end_new(door, END_SERVER);
+	make_server(end);
+	return end;
+}
+
+struct door_end *door_end_new_client(struct door *door)
+{
+	struct door_end *end = end_new(door, END_CLIENT);
+	end->args = g_byte_array_new();
+	return end;
+}
+
+struct door *door_end_door(const struct door_end *end)
+{
+	return end->door;
+}
+
+bool door_end_is_server(const struct door_end *end)
+{
+	return end->kind == END_SERVER;
+}
+
+/* The caller stops waiting for its call (interrupted or closed). */
+static void client_abandon(struct door_end *cl)
+{
+	struct call *c = cl->call;
+	log_event("door %llu: caller pid %d abandoned its call",
+		  (unsigned long long)cl->door->id, (int)c->who.tid);
+	client_detach(cl);
+	if (c->pending_link) {
+		g_queue_delete_link(&cl->door->pending, c->pending_link);
+		call_free(c);
+	} else {
+		c->client = NULL;       /* a server end holds it */
+	}
+}
+
+static void client_drop_buffers(struct door_end *cl)
+{
+	if (cl->args)
+		g_byte_array_unref(cl->args);
+	if (cl->result)
+		g_byte_array_unref(cl->result);
+	cl->args = NULL;
+	cl->result = NULL;
+}
+
+static void release_client(struct door_end *cl)
+{
+	if (cl->state == CLIENT_CALLING) {
+		void *waiter = cl->waiter;
+		client_abandon(cl);
+		/* The kernel releases only after every request finished, so
+		 * this is a defence, not a path we expect. */
+		if (waiter)
+			replies->error(waiter, EBADF);
+	}
+	client_drop_buffers(cl);
+}
+
+static void release_server(struct door_end *s)
+{
+	struct door *door = s->door;
+	if (s->read_req) {
+		void *req = s->read_req;
+		server_stop_waiting(s);
+		replies->error(req, EBADF);
+	}
+	if (s->held) {
+		struct call *c = s->held;
+		s->held = NULL;
+		if (c->result->len) {
+			call_deliver(c);
+		} else {
+			log_event("door %llu: server end closed in the middle "
+				  "of a call from pid %d",
+				  (unsigned long long)door->id, (int)c->who.tid);
+			call_fail(c, EINTR);
+		}
+	}
+	g_queue_delete_link(&door->servers, s->server_link);
+	if (g_queue_is_empty(&door->servers))
+		door_revoke(door);
+}
+
+void door_end_release(struct door_end *end)
+{
+	if (end->kind == END_SERVER)
+		release_server(end);
+	else
+		release_client(end);
+	if (end->pollhandle)
+		replies->poll_drop(end->pollhandle);
+	door_unref(end->door);
+	g_free(end);
+}
+
+/* Start a call with the arguments written so far; true: held. */
+static bool client_start_call(struct door_end *cl, void *req,
+			      enum held_kind kind, size_t size,
+			      GByteArray *args, const struct door_caller *who)
+{
+	if (cl->door->revoked) {
+		g_byte_array_set_size(cl->args, 0);
+		cl->state = CLIENT_IDLE;
+		replies->error(req, EBADF);
+		return false;
+	}
+
+	struct call *c = g_new0(struct call, 1);
+	c->door = cl->door;
+	c->client = cl;
+	c->who = *who;
+	c->args = args;
+	c->result = g_byte_array_new();
+
+	cl->call = c;
+	cl->state = CLIENT_CALLING;
+	cl->waiter = req;
+	cl->waiter_kind = kind;
+	cl->waiter_size = size;
+	dispatch(cl->door, c);
+	return true;
+}
+
+static bool client_read(struct door_end *cl, void *req, size_t size,
+			const struct door_caller *who)
+{
+	switch (cl->state) {
+	case CLIENT_CALLING:
+		replies->error(req, EBUSY);
+		return false;
+	case CLIENT_RESULT:
+		reply_piece(req, HELD_CLIENT_READ, cl->result, &cl->result_off,
+			    size);
+		return false;
+	case CLIENT_IDLE:
+	case CLIENT_ARGS:
+		break;
+	}
+	GByteArray *args = cl->args;
+	cl->args = g_byte_array_new();
+	return client_start_call(cl, req, HELD_CLIENT_READ, size, args, who);
+}
+
+static bool server_read(struct door_end *s, void *req, size_t size)
+{
+	if (s->read_req) {
+		replies->error(req, EBUSY);
+		return false;
+	}
+	/* A result already begun is complete once the server reads again. */
+	if (s->held && s->held->result->len)
+		server_complete(s);
+	if (s->held) {
+		reply_piece(req, HELD_SERVER_READ, s->held->args,
+			    &s->held->args_off, size);
+		return false;
+	}
+	if (s->door->revoked) {
+		replies->error(req, EBADF);
+		return false;
+	}
+
+	struct call *c = g_queue_pop_head(&s->door->pending);
+	if (c) {
+		c->pending_link = NULL;
+		server_take(s, c, req, size);
+		return false;
+	}
+	s->read_req = req;
+	s->read_size = size;
+	g_queue_push_tail(&s->door->idle, s);
+	s->idle_link = s->door->idle.tail;
+	return true;
+}
+
+bool door_end_read(struct door_end *end, void *req, size_t size,
+		   const struct door_caller *who)
+{
+	if (end->kind == END_SERVER)
+		return server_read(end, req, size);
+	return client_read(end, req, size, who);
+}
+
+static ssize_t client_write(struct door_end *cl, const void *buf, size_t len)
+{
+	if (cl->state == CLIENT_CALLING)
+		return -EBUSY;
+	if (cl->door->revoked)
+		return -EBADF;
+	if (cl->state == CLIENT_RESULT) {
+		g_byte_array_unref(cl->result);
+		cl->result = NULL;
+		cl->state = CLIENT_IDLE;
+	}
+	if (cl->args->len + len > DOORFS_DATA_MAX) {
+		g_byte_array_set_size(cl->args, 0);
+		cl->state = CLIENT_IDLE;
+		log_event("door %llu: arguments over %u bytes refused",
+			  (unsigned long long)cl->door->id, DOORFS_DATA_MAX);
+		return -E2BIG;
+	}
+	g_byte_array_append(cl->args, buf, len);
+	cl->state = CLIENT_ARGS;
+	return len;
+}
+
+static ssize_t server_write(struct door_end *s, const void *buf, size_t len)
+{
+	struct call *c = s->held;
+	if (!c)
+		return -EINVAL;
+	if (c->result->len + len > DOORFS_DATA_MAX) {
+		s->held = NULL;
+		log_event("door %llu: result over %u bytes refused",
+			  (unsigned long long)s->door->id, DOORFS_DATA_MAX);
+		call_fail(c, E2BIG);
+		return -E2BIG;
+	}
+	g_byte_array_append(c->result, buf, len);
+	if (len < whole_piece_min)
+		server_complete(s);
+	return len;
+}
+
+ssize_t door_end_write(struct door_end *end, const void *buf, size_t len)
+{
+	if (end->kind == END_SERVER)
+		return server_write(end, buf, len);
+	return client_write(end, buf, len);
+}
+
+bool door_end_call(struct door_end *end, void *req, const void *args,
+		   size_t len, const struct door_caller *who)
+{
+	if (end->kind == END_SERVER) {
+		replies->error(req, EINVAL);
+		return false;
+	}
+	if (end->state == CLIENT_CALLING) {
+		replies->error(req, EBUSY);
+		return false;
+	}
+	/* The ioctl is a call of its own: it forgets any half-made one. */
+	g_byte_array_set_size(end->args, 0);
+	if (end->result) {
+		g_byte_array_unref(end->result);
+		end->result = NULL;
+	}
+	end->state = CLIENT_IDLE;
+
+	GByteArray *copy = g_byte_array_sized_new(len);
+	g_byte_array_append(copy, args, len);
+	return client_start_call(end, req, HELD_CLIENT_IOCTL, len, copy, who);
+}
+
+void door_end_interrupt(struct door_end *end, void *req)
+{
+	if (end->kind == END_SERVER) {
+		if (end->read_req != req)
+			return;
+		server_stop_waiting(end);
+	} else {
+		if (end->state != CLIENT_CALLING || end->waiter != req)
+			return;
+		client_abandon(end);
+	}
+	replies->error(req, EINTR);
+}
+
+int door_end_return(struct door_end *end)
+{
+	if (end->kind != END_SERVER || !end->held)
+		return -EINVAL;
+	server_complete(end);
+	return 0;
+}
+
+int door_end_token(const struct door_end *end, uint64_t *token)
+{
+	if (end->kind != END_SERVER)
+		return -EPERM;
+	*token = end->door->token;
+	return 0;
+}
+
+int door_end_caller(const struct door_end *end, struct doorfs_caller *out)
+{
+	if (end->kind != END_SERVER || !end->held)
+		return -EINVAL;
+	const struct call *c = end->held;
+	memset(out, 0, sizeof(*out));
+	out->version = DOORFS_VERSION;
+	out->pid = c->who.tid;       /* the FUSE glue maps it to a process */
+	out->uid = c->who.uid;
+	out->gid = c->who.gid;
+	out->arg_size = c->args->len;
+	return 0;
+}
+
+int door_end_serve(struct door_end *end, uint64_t token)
+{
+	if (end->kind == END_SERVER)
+		return -EINVAL;
+	if (end->door->revoked)
+		return -EBADF;
+	if (end->state == CLIENT_CALLING)
+		return -EBUSY;
+	if (token != end->door->token) {
+		log_event("door %llu: wrong server token presented",
+			  (unsigned long long)end->door->id);
+		return -EPERM;
+	}
+	client_drop_buffers(end);
+	end->state = CLIENT_IDLE;
+	make_server(end);
+	return 0;
+}
+
+unsigned door_end_poll(struct door_end *end, void *pollhandle)
+{
+	if (pollhandle) {
+		if (end->pollhandle)
+			replies->poll_drop(end->pollhandle);
+		end->pollhandle = pollhandle;
+	}
+	if (end->kind == END_CLIENT)
+		return POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
+
+	unsigned events = POLLOUT | POLLWRNORM;
+	if (end->held || !g_queue_is_empty(&end->door->pending))
+		events |= POLLIN | POLLRDNORM;
+	if (end->door->revoked)
+		events |= POLLHUP;
+	return events;
+}

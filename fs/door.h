@@ -1,0 +1,100 @@
+/*
+ * door.h: doors, the calls made on them, and the descriptors that serve
+ * and make those calls.
+ *
+ * Every open descriptor on a door file is a door_end: a server end (the
+ * creating descriptor, or one promoted with DOORFS_IOC_SERVE) takes calls
+ * and answers them; a client end makes calls.  A request that has to wait
+ * (a server's read for the next call, a client's read or ioctl for its
+ * result) is held here and answered later through struct door_replies,
+ * from whatever event completes it: no daemon thread waits for anyone.
+ *
+ * The module is single-threaded by design: doorfsd runs one FUSE loop and
+ * every entry point here is called from it.  It knows nothing of FUSE;
+ * requests are opaque pointers.
+ */
+#ifndef DOORFS_DOOR_H
+#define DOORFS_DOOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "doorfs.h"
+
+struct door;
+struct door_end;
+
+/* Who is making a call, as the kernel reported it. */
+struct door_caller {
+	pid_t tid;      /* the calling thread, as FUSE reports it */
+	uid_t uid;
+	gid_t gid;
+};
+
+/* What a held request was, so its answer takes the right form. */
+enum held_kind {
+	HELD_SERVER_READ,       /* read(2) on a server end: the arguments */
+	HELD_CLIENT_READ,       /* read(2) on a client end: the result */
+	HELD_CLIENT_IOCTL,      /* DOORFS_IOC_CALL: the whole result */
+};
+
+/*
+ * How held requests are answered.  Each request is answered exactly once,
+ * either before the entry point that received it returns (which then
+ * returns false) or later (it returned true).
+ */
+struct door_replies {
+	void (*data)(void *req, enum held_kind kind, const void *buf,
+		     size_t len);
+	void (*error)(void *req, int err);
+	void (*poll_wake)(void *pollhandle);    /* notify, then release */
+	void (*poll_drop)(void *pollhandle);    /* release only */
+};
+
+void door_set_replies(const struct door_replies *replies);
+
+/*
+ * The largest piece of one write(2) the kernel hands us (FUSE max_write).
+ * A piece shorter than that (less a page, for unaligned buffers) is the
+ * last piece of its write(2), which is how a result's end is recognised.
+ */
+void door_set_write_piece_max(size_t max_write);
+
+struct door *door_new(pid_t server_pid, uid_t uid, gid_t gid);
+/* Drop the reference the door's name holds; ends hold their own. */
+void door_put(struct door *door);
+void door_revoke(struct door *door);
+bool door_is_revoked(const struct door *door);
+void door_info(const struct door *door, pid_t asker, struct doorfs_info *info);
+
+struct door_end *door_end_new_server(struct door *door);
+struct door_end *door_end_new_client(struct door *door);
+/* The last close of the descriptor. */
+void door_end_release(struct door_end *end);
+struct door *door_end_door(const struct door_end *end);
+bool door_end_is_server(const struct door_end *end);
+
+/* read(2) of up to size bytes; true if held for later. */
+bool door_end_read(struct door_end *end, void *req, size_t size,
+		   const struct door_caller *who);
+/* write(2): bytes accepted or a negative errno. */
+ssize_t door_end_write(struct door_end *end, const void *buf, size_t len);
+/* DOORFS_IOC_CALL: a whole call; true if held for later. */
+bool door_end_call(struct door_end *end, void *req, const void *args,
+		   size_t len, const struct door_caller *who);
+/* The kernel interrupted a held request (a signal reached its caller). */
+void door_end_interrupt(struct door_end *end, void *req);
+
+/* Server-end ioctls; 0 or a negative errno. */
+int door_end_return(struct door_end *end);
+int door_end_token(const struct door_end *end, uint64_t *token);
+int door_end_caller(const struct door_end *end, struct doorfs_caller *out);
+/* Client end + token: become a server end. */
+int door_end_serve(struct door_end *end, uint64_t token);
+
+/* poll(2) events now; pollhandle (may be NULL) is kept to wake later. */
+unsigned door_end_poll(struct door_end *end, void *pollhandle);
+
+#endif

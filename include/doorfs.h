@@ -1,0 +1,102 @@
+/*
+ * doorfs.h: the contract between doorfsd and everything that talks to it.
+ *
+ * Every ioctl number, wire struct and extended-attribute name of doorfs is
+ * defined here and nowhere else.  Structs have explicit sizes and a version
+ * field so a client built against an older header is recognised; all
+ * integers are in host byte order (doors never leave the machine).
+ *
+ * The file-plane protocol these serve is described in docs/PROTOCOL.md.
+ */
+#ifndef DOORFS_H
+#define DOORFS_H
+
+#include <stdint.h>
+#include <sys/ioctl.h>
+
+#define DOORFS_VERSION 1
+
+/* The filesystem type as the kernel shows it in /proc/self/mountinfo. */
+#define DOORFS_FSTYPE "fuse.doorfs"
+
+/*
+ * Largest argument or result one call may carry through the file plane.
+ * It bounds what a single client can make the daemon buffer; a write past
+ * it fails with E2BIG.
+ */
+#define DOORFS_DATA_MAX (64u << 20)
+
+/*
+ * Door attribute bits reported in doorfs_info.attributes.  They are the
+ * illumos values (see <door.h>), so a door_info_t can be filled directly.
+ */
+#define DOORFS_ATTR_UNREF        0x01u
+#define DOORFS_ATTR_PRIVATE      0x02u
+#define DOORFS_ATTR_LOCAL        0x04u /* the asking process is the server */
+#define DOORFS_ATTR_REVOKED      0x08u
+#define DOORFS_ATTR_UNREF_MULTI  0x10u
+#define DOORFS_ATTR_IS_UNREF     0x20u
+#define DOORFS_ATTR_REFUSE_DESC  0x40u
+#define DOORFS_ATTR_NO_CANCEL    0x80u
+
+/* DOORFS_IOC_INFO: what door_info() reports, for any open door descriptor. */
+struct doorfs_info {
+	uint32_t version;       /* DOORFS_VERSION */
+	int32_t  target;        /* server pid, -1 once revoked */
+	uint64_t proc;          /* server procedure (libdoor doors), else 0 */
+	uint64_t data;          /* server cookie (libdoor doors), else 0 */
+	uint32_t attributes;    /* DOORFS_ATTR_* */
+	uint32_t server_ends;   /* server ends currently open */
+	uint64_t id;            /* unique for the daemon's lifetime, never 0 */
+	uint64_t calls;         /* calls completed so far */
+	uint32_t uid;           /* creator's uid and gid */
+	uint32_t gid;
+};
+
+/*
+ * DOORFS_IOC_CALL: a whole call in one request, for small payloads.
+ * In: arg_size bytes of data.  Out: result_size bytes of data.  A result
+ * larger than DOORFS_CALL_INLINE_MAX fails with E2BIG (use write/read).
+ * The struct is one page so the kernel copies it in one piece each way.
+ */
+#define DOORFS_CALL_INLINE_MAX 4080u
+struct doorfs_call {
+	uint32_t version;       /* DOORFS_VERSION */
+	uint32_t arg_size;      /* in */
+	uint32_t result_size;   /* out */
+	uint32_t reserved;      /* must be 0 */
+	char     data[DOORFS_CALL_INLINE_MAX];
+};
+
+/* DOORFS_IOC_CALLER: who made the call a server end is holding. */
+struct doorfs_caller {
+	uint32_t version;       /* DOORFS_VERSION */
+	int32_t  pid;           /* caller's process id (thread group) */
+	uint32_t uid;           /* caller's effective (filesystem) uid and gid */
+	uint32_t gid;
+	uint64_t arg_size;      /* size of the call's arguments */
+};
+
+#define DOORFS_IOC_MAGIC 'D'
+
+/* Any door descriptor: door_info. */
+#define DOORFS_IOC_INFO         _IOR(DOORFS_IOC_MAGIC, 1, struct doorfs_info)
+/* Client descriptor: one whole call (arguments in, result out). */
+#define DOORFS_IOC_CALL         _IOWR(DOORFS_IOC_MAGIC, 2, struct doorfs_call)
+/* Server end: complete the held call with the result written so far. */
+#define DOORFS_IOC_RETURN       _IO(DOORFS_IOC_MAGIC, 3)
+/* Server end: the token that lets another descriptor become a server end. */
+#define DOORFS_IOC_SERVER_TOKEN _IOR(DOORFS_IOC_MAGIC, 4, uint64_t)
+/* Client descriptor of the same door + token: become a server end. */
+#define DOORFS_IOC_SERVE        _IOW(DOORFS_IOC_MAGIC, 5, uint64_t)
+/* Server end holding a call: the caller's credentials. */
+#define DOORFS_IOC_CALLER       _IOR(DOORFS_IOC_MAGIC, 6, struct doorfs_caller)
+
+/* Extended attributes of a door file; values are decimal ASCII. */
+#define DOORFS_XATTR_SERVER_PID  "user.door.server_pid"
+#define DOORFS_XATTR_ID          "user.door.id"
+#define DOORFS_XATTR_ATTRIBUTES  "user.door.attributes"
+#define DOORFS_XATTR_REVOKED     "user.door.revoked"
+#define DOORFS_XATTR_CALLS       "user.door.calls"
+
+#endif /* DOORFS_H */

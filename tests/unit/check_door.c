@@ -1,0 +1,620 @@
+/*
+ * check_door.c: unit tests of the file plane's call path (fs/door.c).
+ *
+ * Requests are fake: each records how door.c answered it, and answering
+ * one twice fails the test, so every path is checked for "exactly once".
+ */
+#include <check.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "door.h"
+
+struct fake_req {
+	int answers;            /* must end up 1 */
+	int err;                /* 0 for data */
+	enum held_kind kind;
+	GByteArray *data;
+};
+
+struct fake_poll {
+	int woken, dropped;
+};
+
+static void fake_data(void *req, enum held_kind kind, const void *buf,
+		      size_t len)
+{
+	struct fake_req *r = req;
+	ck_assert_int_eq(r->answers, 0);
+	r->answers++;
+	r->kind = kind;
+	g_byte_array_append(r->data, buf, len);
+}
+
+static void fake_error(void *req, int err)
+{
+	struct fake_req *r = req;
+	ck_assert_int_eq(r->answers, 0);
+	r->answers++;
+	r->err = err;
+}
+
+static void fake_poll_wake(void *ph)
+{
+	((struct fake_poll *)ph)->woken++;
+}
+
+static void fake_poll_drop(void *ph)
+{
+	((struct fake_poll *)ph)->dropped++;
+}
+
+static const struct door_replies fake_replies = {
+	fake_data, fake_error, fake_poll_wake, fake_poll_drop,
+};
+
+static const struct door_caller someone = { 4242, 1000, 100 };
+
+static struct fake_req *req_new(void)
+{
+	struct fake_req *r = g_new0(struct fake_req, 1);
+	r->data = g_byte_array_new();
+	return r;
+}
+
+static void req_free(struct fake_req *r)
+{
+	g_byte_array_unref(r->data);
+	g_free(r);
+}
+
+static void assert_data(const struct fake_req *r, const char *want)
+{
+	ck_assert_int_eq(r->answers, 1);
+	ck_assert_int_eq(r->err, 0);
+	ck_assert_uint_eq(r->data->len, strlen(want));
+	ck_assert(r->data->len == 0 ||
+		  memcmp(r->data->data, want, r->data->len) == 0);
+}
+
+static void assert_error(const struct fake_req *r, int err)
+{
+	ck_assert_int_eq(r->answers, 1);
+	ck_assert_int_eq(r->err, err);
+}
+
+/* A door with one server end and one client end, as after create+open. */
+struct fixture {
+	struct door *door;
+	struct door_end *server, *client;
+};
+
+static struct fixture fixture_new(void)
+{
+	struct fixture f;
+	door_set_replies(&fake_replies);
+	door_set_write_piece_max(1u << 20);
+	f.door = door_new(100, 1000, 100);
+	f.server = door_end_new_server(f.door);
+	f.client = door_end_new_client(f.door);
+	return f;
+}
+
+static void fixture_free(struct fixture *f)
+{
+	if (f->client)
+		door_end_release(f->client);
+	if (f->server)
+		door_end_release(f->server);
+	door_put(f->door);
+}
+
+static ssize_t write_str(struct door_end *end, const char *s)
+{
+	return door_end_write(end, s, strlen(s));
+}
+
+/* The client writes args and reads; returns the held client read. */
+static struct fake_req *client_call(struct fixture *f, const char *args,
+				    size_t size)
+{
+	struct fake_req *r = req_new();
+	if (*args)
+		ck_assert_int_eq(write_str(f->client, args), (ssize_t)strlen(args));
+	ck_assert(door_end_read(f->client, r, size, &someone));
+	ck_assert_int_eq(r->answers, 0);
+	return r;
+}
+
+START_TEST(call_to_waiting_server)
+{
+	struct fixture f = fixture_new();
+	struct fake_req *sread = req_new();
+	ck_assert(door_end_read(f.server, sread, 4096, NULL));
+
+	struct fake_req *cread = client_call(&f, "hello", 4096);
+	assert_data(sread, "hello");
+	ck_assert_int_eq(sread->kind, HELD_SERVER_READ);
+
+	ck_assert_int_eq(write_str(f.server, "HELLO"), 5);
+	assert_data(cread, "HELLO");
+	ck_assert_int_eq(cread->kind, HELD_CLIENT_READ);
+
+	/* The result is then at its end: reads return 0 bytes. */
+	struct fake_req *eof = req_new();
+	ck_assert(!door_end_read(f.client, eof, 4096, &someone));
+	assert_data(eof, "");
+
+	struct doorfs_info info;
+	door_info(f.door, 100, &info);
+	ck_assert_uint_eq(info.calls, 1);
+	req_free(sread), req_free(cread), req_free(eof);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(call_waits_for_server)
+{
+	struct fixture f = fixture_new();
+	struct fake_req *cread = client_call(&f, "queued", 4096);
+
+	struct fake_req *sread = req_new();
+	ck_assert(!door_end_read(f.server, sread, 4096, NULL));
+	assert_data(sread, "queued");
+
+	ck_assert_int_eq(write_str(f.server, "done"), 4);
+	assert_data(cread, "done");
+	req_free(sread), req_free(cread);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(read_without_write_is_empty_call)
+{
+	struct fixture f = fixture_new();
+	struct fake_req *cread = client_call(&f, "", 4096);
+	struct fake_req *sread = req_new();
+	ck_assert(!door_end_read(f.server, sread, 4096, NULL));
+	assert_data(sread, "");
+	write_str(f.server, "now");
+	assert_data(cread, "now");
+	req_free(sread), req_free(cread);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(pieces_of_args_and_result)
+{
+	struct fixture f = fixture_new();
+	struct fake_req *cread = client_call(&f, "abcdefgh", 3);
+
+	const char *want[] = { "abc", "def", "gh", "" };
+	for (int i = 0; i < 4; i++) {
+		struct fake_req *sread = req_new();
+		ck_assert(!door_end_read(f.server, sread, 3, NULL));
+		assert_data(sread, want[i]);
+		req_free(sread);
+	}
+	write_str(f.server, "12345");
+	assert_data(cread, "123");     /* the client read asked for 3 */
+
+	struct fake_req *rest = req_new(), *end = req_new();
+	door_end_read(f.client, rest, 100, &someone);
+	door_end_read(f.client, end, 100, &someone);
+	assert_data(rest, "45");
+	assert_data(end, "");
+	req_free(cread), req_free(rest), req_free(end);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(next_write_starts_new_call)
+{
+	struct fixture f = fixture_new();
+	for (int round = 0; round < 3; round++) {
+		char args[16], result[16];
+		snprintf(args, sizeof(args), "call %d", round);
+		snprintf(result, sizeof(result), "result %d", round);
+		/* the unread rest of the previous result is discarded */
+		struct fake_req *cread = client_call(&f, args, 2);
+		struct fake_req *sread = req_new();
+		door_end_read(f.server, sread, 100, NULL);
+		assert_data(sread, args);
+		write_str(f.server, result);
+		ck_assert_uint_eq(cread->data->len, 2);
+		req_free(cread), req_free(sread);
+	}
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(whole_piece_waits_for_end)
+{
+	struct fixture f = fixture_new();
+	door_set_write_piece_max(8192);  /* pieces of >= 4097 bytes may go on */
+	struct fake_req *cread = client_call(&f, "x", 65536);
+	struct fake_req *sread = req_new();
+	door_end_read(f.server, sread, 100, NULL);
+
+	char big[8192];
+	memset(big, 'b', sizeof(big));
+	ck_assert_int_eq(door_end_write(f.server, big, sizeof(big)), 8192);
+	ck_assert_int_eq(cread->answers, 0);
+	ck_assert_int_eq(door_end_write(f.server, big, 100), 100);
+	ck_assert_int_eq(cread->answers, 1);
+	ck_assert_uint_eq(cread->data->len, 8292);
+	req_free(cread), req_free(sread);
+
+	/* a whole last piece: completed by the server's next read */
+	cread = client_call(&f, "y", 65536);
+	sread = req_new();
+	door_end_read(f.server, sread, 100, NULL);
+	door_end_write(f.server, big, sizeof(big));
+	ck_assert_int_eq(cread->answers, 0);
+	struct fake_req *next = req_new();
+	ck_assert(door_end_read(f.server, next, 100, NULL));
+	ck_assert_uint_eq(cread->data->len, 8192);
+	req_free(cread), req_free(sread);
+
+	/* ... or by DOORFS_IOC_RETURN */
+	cread = client_call(&f, "z", 65536);
+	assert_data(next, "z");
+	door_end_write(f.server, big, sizeof(big));
+	ck_assert_int_eq(door_end_return(f.server), 0);
+	ck_assert_uint_eq(cread->data->len, 8192);
+	req_free(cread), req_free(next);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(empty_result_by_return)
+{
+	struct fixture f = fixture_new();
+	ck_assert_int_eq(door_end_return(f.server), -EINVAL);
+	ck_assert_int_eq(write_str(f.server, "nobody asked"), -EINVAL);
+
+	struct fake_req *cread = client_call(&f, "q", 100);
+	struct fake_req *sread = req_new();
+	door_end_read(f.server, sread, 100, NULL);
+	ck_assert_int_eq(door_end_return(f.server), 0);
+	assert_data(cread, "");
+	req_free(cread), req_free(sread);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(client_busy_during_call)
+{
+	struct fixture f = fixture_new();
+	struct fake_req *cread = client_call(&f, "a", 100);
+	struct fake_req *again = req_new();
+	ck_assert(!door_end_read(f.client, again, 100, &someone));
+	assert_error(again, EBUSY);
+	ck_assert_int_eq(write_str(f.client, "b"), -EBUSY);
+	struct fake_req *ioc = req_new();
+	ck_assert(!door_end_call(f.client, ioc, "c", 1, &someone));
+	assert_error(ioc, EBUSY);
+
+	door_end_interrupt(f.client, cread);
+	assert_error(cread, EINTR);
+	req_free(cread), req_free(again), req_free(ioc);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(interrupt_before_server_takes)
+{
+	struct fixture f = fixture_new();
+	struct fake_req *cread = client_call(&f, "gone", 100);
+	door_end_interrupt(f.client, cread);
+	assert_error(cread, EINTR);
+
+	/* The abandoned call left the queue: the server waits. */
+	struct fake_req *sread = req_new();
+	ck_assert(door_end_read(f.server, sread, 100, NULL));
+	door_end_interrupt(f.server, sread);
+	assert_error(sread, EINTR);
+
+	/* An interrupt for a request no longer held is ignored. */
+	door_end_interrupt(f.server, sread);
+	door_end_interrupt(f.client, cread);
+	ck_assert_int_eq(sread->answers, 1);
+	req_free(cread), req_free(sread);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(interrupt_after_server_takes)
+{
+	struct fixture f = fixture_new();
+	struct fake_req *cread = client_call(&f, "slow", 100);
+	struct fake_req *sread = req_new();
+	door_end_read(f.server, sread, 100, NULL);
+	door_end_interrupt(f.client, cread);
+	assert_error(cread, EINTR);
+
+	/* The server's reply is accepted and dropped, like door_return. */
+	ck_assert_int_eq(write_str(f.server, "late"), 4);
+	ck_assert_int_eq(cread->answers, 1);
+
+	/* The client end is usable again. */
+	struct fake_req *c2 = client_call(&f, "next", 100);
+	struct fake_req *s2 = req_new();
+	door_end_read(f.server, s2, 100, NULL);
+	assert_data(s2, "next");
+	write_str(f.server, "ok");
+	assert_data(c2, "ok");
+	req_free(cread), req_free(sread), req_free(c2), req_free(s2);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(client_closes_mid_call)
+{
+	struct fixture f = fixture_new();
+	struct fake_req *cread = client_call(&f, "bye", 100);
+	struct fake_req *sread = req_new();
+	door_end_read(f.server, sread, 100, NULL);
+	door_end_interrupt(f.client, cread);
+	door_end_release(f.client);
+	f.client = NULL;
+	ck_assert_int_eq(write_str(f.server, "unheard"), 7);
+	req_free(cread), req_free(sread);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(server_close_revokes)
+{
+	struct fixture f = fixture_new();
+	struct door_end *c2 = door_end_new_client(f.door);
+	struct fake_req *taken = client_call(&f, "taken", 100);
+	struct fake_req *sread = req_new();
+	door_end_read(f.server, sread, 100, NULL);
+
+	struct fake_req *waiting = req_new();
+	ck_assert(door_end_read(c2, waiting, 100, &someone));
+
+	door_end_release(f.server);
+	f.server = NULL;
+	assert_error(taken, EINTR);     /* in the middle of a call */
+	assert_error(waiting, EBADF);   /* waiting for a server */
+	ck_assert(door_is_revoked(f.door));
+
+	ck_assert_int_eq(write_str(f.client, "later"), -EBADF);
+	struct fake_req *later = req_new();
+	ck_assert(!door_end_read(f.client, later, 100, &someone));
+	assert_error(later, EBADF);
+
+	struct doorfs_info info;
+	door_info(f.door, 100, &info);
+	ck_assert_int_eq(info.target, -1);
+	ck_assert(info.attributes & DOORFS_ATTR_REVOKED);
+	ck_assert(!(info.attributes & DOORFS_ATTR_LOCAL));
+	door_end_release(c2);
+	req_free(taken), req_free(sread), req_free(waiting), req_free(later);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(server_close_delivers_partial_result)
+{
+	struct fixture f = fixture_new();
+	door_set_write_piece_max(8192);
+	struct fake_req *cread = client_call(&f, "x", 65536);
+	struct fake_req *sread = req_new();
+	door_end_read(f.server, sread, 100, NULL);
+	char big[8192];
+	memset(big, 'p', sizeof(big));
+	door_end_write(f.server, big, sizeof(big));
+	door_end_release(f.server);
+	f.server = NULL;
+	ck_assert_int_eq(cread->answers, 1);
+	ck_assert_uint_eq(cread->data->len, 8192);
+	req_free(cread), req_free(sread);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(ioctl_call)
+{
+	struct fixture f = fixture_new();
+	write_str(f.client, "forgotten");
+	struct fake_req *ioc = req_new();
+	ck_assert(door_end_call(f.client, ioc, "ping", 4, &someone));
+	struct fake_req *sread = req_new();
+	door_end_read(f.server, sread, 100, NULL);
+	assert_data(sread, "ping");     /* not the half-written args */
+
+	struct doorfs_caller who;
+	ck_assert_int_eq(door_end_caller(f.server, &who), 0);
+	ck_assert_int_eq(who.pid, someone.tid);
+	ck_assert_uint_eq(who.uid, someone.uid);
+	ck_assert_uint_eq(who.gid, someone.gid);
+	ck_assert_uint_eq(who.arg_size, 4);
+
+	write_str(f.server, "pong");
+	assert_data(ioc, "pong");
+	ck_assert_int_eq(ioc->kind, HELD_CLIENT_IOCTL);
+	ck_assert_int_eq(door_end_caller(f.server, &who), -EINVAL);
+
+	struct fake_req *on_server = req_new();
+	ck_assert(!door_end_call(f.server, on_server, "x", 1, &someone));
+	assert_error(on_server, EINVAL);
+	req_free(ioc), req_free(sread), req_free(on_server);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(data_limits)
+{
+	struct fixture f = fixture_new();
+	size_t half = DOORFS_DATA_MAX / 2 + 1;
+	char *big = g_malloc0(half);
+	ck_assert_int_eq(door_end_write(f.client, big, half), (ssize_t)half);
+	ck_assert_int_eq(door_end_write(f.client, big, half), -E2BIG);
+
+	/* After E2BIG the descriptor starts afresh. */
+	struct fake_req *cread = client_call(&f, "small", 100);
+	struct fake_req *sread = req_new();
+	door_end_read(f.server, sread, 100, NULL);
+	assert_data(sread, "small");
+
+	door_set_write_piece_max(half);         /* keep the result open */
+	ck_assert_int_eq(door_end_write(f.server, big, half), (ssize_t)half);
+	ck_assert_int_eq(door_end_write(f.server, big, half), -E2BIG);
+	assert_error(cread, E2BIG);
+	ck_assert_int_eq(door_end_return(f.server), -EINVAL);
+	g_free(big);
+	req_free(cread), req_free(sread);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(serve_with_token)
+{
+	struct fixture f = fixture_new();
+	uint64_t token;
+	ck_assert_int_eq(door_end_token(f.client, &token), -EPERM);
+	ck_assert_int_eq(door_end_token(f.server, &token), 0);
+	ck_assert_int_eq(door_end_serve(f.client, token + 1), -EPERM);
+
+	struct door_end *second = door_end_new_client(f.door);
+	ck_assert_int_eq(door_end_serve(second, token), 0);
+	ck_assert(door_end_is_server(second));
+	ck_assert_int_eq(door_end_serve(second, token), -EINVAL);
+
+	/* Two calls in progress at once, one per server end. */
+	struct door_end *c2 = door_end_new_client(f.door);
+	struct fake_req *s1 = req_new(), *s2 = req_new();
+	ck_assert(door_end_read(f.server, s1, 100, NULL));
+	ck_assert(door_end_read(second, s2, 100, NULL));
+	struct fake_req *r1 = client_call(&f, "one", 100);
+	struct fake_req *r2 = req_new();
+	write_str(c2, "two");
+	door_end_read(c2, r2, 100, &someone);
+	assert_data(s1, "one");
+	assert_data(s2, "two");
+	write_str(second, "2");
+	write_str(f.server, "1");
+	assert_data(r1, "1");
+	assert_data(r2, "2");
+
+	/* The door lives while any server end does. */
+	door_end_release(f.server);
+	f.server = NULL;
+	ck_assert(!door_is_revoked(f.door));
+	struct doorfs_info info;
+	door_info(f.door, 1, &info);
+	ck_assert_uint_eq(info.server_ends, 1);
+	door_end_release(second);
+	ck_assert(door_is_revoked(f.door));
+	ck_assert_int_eq(door_end_serve(c2, token), -EBADF);
+	door_end_release(c2);
+	req_free(s1), req_free(s2), req_free(r1), req_free(r2);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(poll_server_end)
+{
+	struct fixture f = fixture_new();
+	struct fake_poll ph = { 0, 0 };
+	unsigned ev = door_end_poll(f.server, &ph);
+	ck_assert(!(ev & POLLIN));
+	ck_assert(ev & POLLOUT);
+
+	struct fake_req *cread = client_call(&f, "poke", 100);
+	ck_assert_int_eq(ph.woken, 1);
+	ck_assert(door_end_poll(f.server, NULL) & POLLIN);
+
+	struct fake_req *sread = req_new();
+	door_end_read(f.server, sread, 100, NULL);
+	write_str(f.server, "ok");
+	ck_assert(!(door_end_poll(f.server, NULL) & POLLIN));
+
+	struct fake_poll ph2 = { 0, 0 };
+	door_end_poll(f.server, &ph2);
+	struct fake_poll ph3 = { 0, 0 };
+	door_end_poll(f.server, &ph3);  /* replaces ph2 */
+	ck_assert_int_eq(ph2.dropped, 1);
+
+	ck_assert(door_end_poll(f.client, NULL) & POLLIN);
+
+	/* Revocation wakes pollers with POLLHUP. */
+	door_revoke(f.door);
+	ck_assert_int_eq(ph3.woken, 1);
+	ck_assert(door_end_poll(f.server, NULL) & POLLHUP);
+	req_free(cread), req_free(sread);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(info_fields)
+{
+	struct fixture f = fixture_new();
+	struct doorfs_info info;
+	door_info(f.door, 100, &info);
+	ck_assert_uint_eq(info.version, DOORFS_VERSION);
+	ck_assert_int_eq(info.target, 100);
+	ck_assert_uint_eq(info.attributes, DOORFS_ATTR_LOCAL);
+	ck_assert_uint_eq(info.uid, 1000);
+	ck_assert_uint_eq(info.gid, 100);
+	ck_assert_uint_eq(info.server_ends, 1);
+	door_info(f.door, 101, &info);
+	ck_assert_uint_eq(info.attributes, 0);
+
+	struct door *other = door_new(100, 0, 0);
+	struct doorfs_info info2;
+	door_info(other, 100, &info2);
+	ck_assert(info2.id != info.id && info2.id != 0 && info.id != 0);
+	door_put(other);
+	fixture_free(&f);
+}
+END_TEST
+
+static Suite *door_suite(void)
+{
+	Suite *s = suite_create("door");
+	TCase *tc = tcase_create("call path");
+	tcase_add_test(tc, call_to_waiting_server);
+	tcase_add_test(tc, call_waits_for_server);
+	tcase_add_test(tc, read_without_write_is_empty_call);
+	tcase_add_test(tc, pieces_of_args_and_result);
+	tcase_add_test(tc, next_write_starts_new_call);
+	tcase_add_test(tc, whole_piece_waits_for_end);
+	tcase_add_test(tc, empty_result_by_return);
+	tcase_add_test(tc, client_busy_during_call);
+	tcase_add_test(tc, ioctl_call);
+	tcase_add_test(tc, data_limits);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("failure");
+	tcase_add_test(tc, interrupt_before_server_takes);
+	tcase_add_test(tc, interrupt_after_server_takes);
+	tcase_add_test(tc, client_closes_mid_call);
+	tcase_add_test(tc, server_close_revokes);
+	tcase_add_test(tc, server_close_delivers_partial_result);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("server ends");
+	tcase_add_test(tc, serve_with_token);
+	tcase_add_test(tc, poll_server_end);
+	tcase_add_test(tc, info_fields);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(door_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
