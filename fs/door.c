@@ -14,6 +14,9 @@
  *   server end closes -> the client gets the partial result if any bytes
  *                        were written, otherwise EINTR
  *   door revoked      -> pending calls fail with EBADF; taken calls finish
+ *
+ * Buffered bytes are charged to the uid that wrote them (charge.h); a
+ * buffer moves between owners, it is never shared.
  */
 #include <errno.h>
 #include <poll.h>
@@ -24,6 +27,7 @@
 
 #include <glib.h>
 
+#include "charge.h"
 #include "door.h"
 #include "log.h"
 
@@ -42,13 +46,19 @@ struct door {
 	GQueue servers;         /* struct door_end: every server end */
 };
 
+/* Bytes held for a call, charged to the uid that wrote them. */
+struct buf {
+	GByteArray *bytes;
+	uid_t owner;
+};
+
 struct call {
 	struct door *door;
 	struct door_end *client;        /* NULL once the caller gave up */
 	struct door_caller who;
-	GByteArray *args;
+	struct buf args;
 	size_t args_off;                /* how much the server has read */
-	GByteArray *result;
+	struct buf result;
 	GList *pending_link;            /* in door->pending until taken */
 };
 
@@ -64,16 +74,17 @@ enum client_state { CLIENT_IDLE, CLIENT_ARGS, CLIENT_CALLING, CLIENT_RESULT };
 struct door_end {
 	enum end_kind kind;
 	struct door *door;
+	uid_t uid;                      /* who opened it: pays for its bytes */
 	void *pollhandle;
 
 	/* client ends */
 	enum client_state state;
-	GByteArray *args;               /* being written */
+	struct buf args;                /* being written */
 	struct call *call;              /* in progress (CALLING) */
 	void *waiter;                   /* the read or ioctl waiting for it */
 	enum held_kind waiter_kind;
 	size_t waiter_size;
-	GByteArray *result;             /* being read (RESULT) */
+	struct buf result;              /* being read (RESULT) */
 	size_t result_off;
 
 	/* server ends */
@@ -162,14 +173,58 @@ void door_info(const struct door *door, pid_t asker, struct doorfs_info *info)
 	info->gid = door->gid;
 }
 
-/* Answer a read of up to size bytes from buf at *off, advancing it. */
-static void reply_piece(void *req, enum held_kind kind, const GByteArray *buf,
+/* --- buffers --- */
+
+static void buf_init(struct buf *b, uid_t owner)
+{
+	b->bytes = g_byte_array_new();
+	b->owner = owner;
+}
+
+/* Append within the per-call and per-uid limits: 0 or a negative errno. */
+static int buf_append(struct buf *b, const void *data, size_t len)
+{
+	if (b->bytes->len + len > DOORFS_DATA_MAX)
+		return -E2BIG;
+	if (!charge_take(b->owner, len))
+		return -ENOBUFS;
+	g_byte_array_append(b->bytes, data, len);
+	return 0;
+}
+
+static void buf_clear(struct buf *b)
+{
+	charge_give(b->owner, b->bytes->len);
+	g_byte_array_set_size(b->bytes, 0);
+}
+
+static void buf_fini(struct buf *b)
+{
+	if (!b->bytes)
+		return;
+	buf_clear(b);
+	g_byte_array_unref(b->bytes);
+	b->bytes = NULL;
+}
+
+/* Move b's bytes (and their charge) out, leaving b empty. */
+static struct buf buf_take(struct buf *b)
+{
+	struct buf out = *b;
+	buf_init(b, b->owner);
+	return out;
+}
+
+/* Answer a read of up to size bytes from b at *off, advancing it. */
+static void reply_piece(void *req, enum held_kind kind, const struct buf *b,
 			size_t *off, size_t size)
 {
-	size_t len = MIN(size, buf->len - *off);
-	replies->data(req, kind, buf->data + *off, len);
+	size_t len = MIN(size, b->bytes->len - *off);
+	replies->data(req, kind, b->bytes->data + *off, len);
 	*off += len;
 }
+
+/* --- calls --- */
 
 static void wake_servers(struct door *door)
 {
@@ -184,8 +239,8 @@ static void wake_servers(struct door *door)
 
 static void call_free(struct call *c)
 {
-	g_byte_array_unref(c->args);
-	g_byte_array_unref(c->result);
+	buf_fini(&c->args);
+	buf_fini(&c->result);
 	g_free(c);
 }
 
@@ -224,12 +279,14 @@ static void call_deliver(struct call *c)
 	size_t size = cl->waiter_size;
 	client_detach(cl);
 	if (kind == HELD_CLIENT_IOCTL) {
-		replies->data(waiter, kind, c->result->data, c->result->len);
+		replies->data(waiter, kind, c->result.bytes->data,
+			      c->result.bytes->len);
 	} else {
-		cl->result = g_byte_array_ref(c->result);
+		buf_fini(&cl->result);
+		cl->result = buf_take(&c->result);
 		cl->result_off = 0;
 		cl->state = CLIENT_RESULT;
-		reply_piece(waiter, kind, cl->result, &cl->result_off, size);
+		reply_piece(waiter, kind, &cl->result, &cl->result_off, size);
 	}
 	call_free(c);
 }
@@ -239,7 +296,9 @@ static void server_take(struct door_end *s, struct call *c, void *req,
 			size_t size)
 {
 	s->held = c;
-	reply_piece(req, HELD_SERVER_READ, c->args, &c->args_off, size);
+	/* From here the result is the server's to write, and to pay for. */
+	c->result.owner = s->uid;
+	reply_piece(req, HELD_SERVER_READ, &c->args, &c->args_off, size);
 }
 
 static void server_complete(struct door_end *s)
@@ -298,14 +357,7 @@ void door_revoke(struct door *door)
 	wake_servers(door);
 }
 
-static struct door_end *end_new(struct door *door, enum end_kind kind)
-{
-	struct door_end *end = g_new0(struct door_end, 1);
-	end->kind = kind;
-	end->door = door;
-	door->refs++;
-	return end;
-}
+/* --- ends --- */
 
 static void make_server(struct door_end *end)
 {
@@ -314,17 +366,19 @@ static void make_server(struct door_end *end)
 	end->server_link = end->door->servers.tail;
 }
 
-struct door_end *door_end_new_server(struct door *door)
+struct door_end *door_end_new(struct door *door, uid_t uid, bool server)
 {
-	struct door_end *end = end_new(door, END_SERVER);
-	make_server(end);
-	return end;
-}
-
-struct door_end *door_end_new_client(struct door *door)
-{
-	struct door_end *end = end_new(door, END_CLIENT);
-	end->args = g_byte_array_new();
+	struct door_end *end = g_new0(struct door_end, 1);
+	end->door = door;
+	end->uid = uid;
+	door->refs++;
+	if (server) {
+		make_server(end);
+	} else {
+		end->kind = END_CLIENT;
+		buf_init(&end->args, uid);
+		buf_init(&end->result, uid);
+	}
 	return end;
 }
 
@@ -353,16 +407,6 @@ static void client_abandon(struct door_end *cl)
 	}
 }
 
-static void client_drop_buffers(struct door_end *cl)
-{
-	if (cl->args)
-		g_byte_array_unref(cl->args);
-	if (cl->result)
-		g_byte_array_unref(cl->result);
-	cl->args = NULL;
-	cl->result = NULL;
-}
-
 static void release_client(struct door_end *cl)
 {
 	if (cl->state == CLIENT_CALLING) {
@@ -370,10 +414,10 @@ static void release_client(struct door_end *cl)
 		client_abandon(cl);
 		/* The kernel releases only after every request finished, so
 		 * this is a defence, not a path we expect. */
-		if (waiter)
-			replies->error(waiter, EBADF);
+		replies->error(waiter, EBADF);
 	}
-	client_drop_buffers(cl);
+	buf_fini(&cl->args);
+	buf_fini(&cl->result);
 }
 
 static void release_server(struct door_end *s)
@@ -387,7 +431,7 @@ static void release_server(struct door_end *s)
 	if (s->held) {
 		struct call *c = s->held;
 		s->held = NULL;
-		if (c->result->len) {
+		if (c->result.bytes->len) {
 			call_deliver(c);
 		} else {
 			log_event("door %llu: server end closed in the middle "
@@ -413,13 +457,15 @@ void door_end_release(struct door_end *end)
 	g_free(end);
 }
 
-/* Start a call with the arguments written so far; true: held. */
+/* --- the call path --- */
+
+/* Start a call with the given arguments; true: held. */
 static bool client_start_call(struct door_end *cl, void *req,
 			      enum held_kind kind, size_t size,
-			      GByteArray *args, const struct door_caller *who)
+			      struct buf args, const struct door_caller *who)
 {
 	if (cl->door->revoked) {
-		g_byte_array_set_size(cl->args, 0);
+		buf_fini(&args);
 		cl->state = CLIENT_IDLE;
 		replies->error(req, EBADF);
 		return false;
@@ -430,7 +476,7 @@ static bool client_start_call(struct door_end *cl, void *req,
 	c->client = cl;
 	c->who = *who;
 	c->args = args;
-	c->result = g_byte_array_new();
+	buf_init(&c->result, cl->uid);
 
 	cl->call = c;
 	cl->state = CLIENT_CALLING;
@@ -449,16 +495,15 @@ static bool client_read(struct door_end *cl, void *req, size_t size,
 		replies->error(req, EBUSY);
 		return false;
 	case CLIENT_RESULT:
-		reply_piece(req, HELD_CLIENT_READ, cl->result, &cl->result_off,
+		reply_piece(req, HELD_CLIENT_READ, &cl->result, &cl->result_off,
 			    size);
 		return false;
 	case CLIENT_IDLE:
 	case CLIENT_ARGS:
 		break;
 	}
-	GByteArray *args = cl->args;
-	cl->args = g_byte_array_new();
-	return client_start_call(cl, req, HELD_CLIENT_READ, size, args, who);
+	return client_start_call(cl, req, HELD_CLIENT_READ, size,
+				 buf_take(&cl->args), who);
 }
 
 static bool server_read(struct door_end *s, void *req, size_t size)
@@ -468,10 +513,10 @@ static bool server_read(struct door_end *s, void *req, size_t size)
 		return false;
 	}
 	/* A result already begun is complete once the server reads again. */
-	if (s->held && s->held->result->len)
+	if (s->held && s->held->result.bytes->len)
 		server_complete(s);
 	if (s->held) {
-		reply_piece(req, HELD_SERVER_READ, s->held->args,
+		reply_piece(req, HELD_SERVER_READ, &s->held->args,
 			    &s->held->args_off, size);
 		return false;
 	}
@@ -508,35 +553,37 @@ static ssize_t client_write(struct door_end *cl, const void *buf, size_t len)
 	if (cl->door->revoked)
 		return -EBADF;
 	if (cl->state == CLIENT_RESULT) {
-		g_byte_array_unref(cl->result);
-		cl->result = NULL;
+		buf_clear(&cl->result);
 		cl->state = CLIENT_IDLE;
 	}
-	if (cl->args->len + len > DOORFS_DATA_MAX) {
-		g_byte_array_set_size(cl->args, 0);
+	int err = buf_append(&cl->args, buf, len);
+	if (err) {
+		/* A call with arguments cut short would be worse than none. */
+		buf_clear(&cl->args);
 		cl->state = CLIENT_IDLE;
-		log_event("door %llu: arguments over %u bytes refused",
-			  (unsigned long long)cl->door->id, DOORFS_DATA_MAX);
-		return -E2BIG;
+		log_event("door %llu: arguments refused: %s",
+			  (unsigned long long)cl->door->id, g_strerror(-err));
+		return err;
 	}
-	g_byte_array_append(cl->args, buf, len);
 	cl->state = CLIENT_ARGS;
 	return len;
 }
 
+/*
+ * As with door_return on illumos, a result that cannot be taken leaves
+ * the call held and the caller waiting: the server may answer again.
+ */
 static ssize_t server_write(struct door_end *s, const void *buf, size_t len)
 {
 	struct call *c = s->held;
 	if (!c)
 		return -EINVAL;
-	if (c->result->len + len > DOORFS_DATA_MAX) {
-		s->held = NULL;
-		log_event("door %llu: result over %u bytes refused",
-			  (unsigned long long)s->door->id, DOORFS_DATA_MAX);
-		call_fail(c, E2BIG);
-		return -E2BIG;
+	int err = buf_append(&c->result, buf, len);
+	if (err) {
+		log_event("door %llu: result refused: %s",
+			  (unsigned long long)s->door->id, g_strerror(-err));
+		return err;
 	}
-	g_byte_array_append(c->result, buf, len);
 	if (len < whole_piece_min)
 		server_complete(s);
 	return len;
@@ -561,15 +608,18 @@ bool door_end_call(struct door_end *end, void *req, const void *args,
 		return false;
 	}
 	/* The ioctl is a call of its own: it forgets any half-made one. */
-	g_byte_array_set_size(end->args, 0);
-	if (end->result) {
-		g_byte_array_unref(end->result);
-		end->result = NULL;
-	}
+	buf_clear(&end->args);
+	buf_clear(&end->result);
 	end->state = CLIENT_IDLE;
 
-	GByteArray *copy = g_byte_array_sized_new(len);
-	g_byte_array_append(copy, args, len);
+	struct buf copy;
+	buf_init(&copy, end->uid);
+	int err = buf_append(&copy, args, len);
+	if (err) {
+		buf_fini(&copy);
+		replies->error(req, -err);
+		return false;
+	}
 	return client_start_call(end, req, HELD_CLIENT_IOCTL, len, copy, who);
 }
 
@@ -613,7 +663,7 @@ int door_end_caller(const struct door_end *end, struct doorfs_caller *out)
 	out->pid = c->who.tid;       /* the FUSE glue maps it to a process */
 	out->uid = c->who.uid;
 	out->gid = c->who.gid;
-	out->arg_size = c->args->len;
+	out->arg_size = c->args.bytes->len;
 	return 0;
 }
 
@@ -630,7 +680,8 @@ int door_end_serve(struct door_end *end, uint64_t token)
 			  (unsigned long long)end->door->id);
 		return -EPERM;
 	}
-	client_drop_buffers(end);
+	buf_fini(&end->args);
+	buf_fini(&end->result);
 	end->state = CLIENT_IDLE;
 	make_server(end);
 	return 0;

@@ -69,8 +69,8 @@ void door_revoke(struct door *door);
 bool door_is_revoked(const struct door *door);
 void door_info(const struct door *door, pid_t asker, struct doorfs_info *info);
 
-struct door_end *door_end_new_server(struct door *door);
-struct door_end *door_end_new_client(struct door *door);
+/* A server end (the creating descriptor) or a client end, opened by uid. */
+struct door_end *door_end_new(struct door *door, uid_t uid, bool server);
 /* The last close of the descriptor. */
 void door_end_release(struct door_end *end);
 struct door *door_end_door(const struct door_end *end);

@@ -371,7 +371,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 	struct door *door = door_new(tgid_of(ctx->pid), ctx->uid, ctx->gid);
 	node->payload = door;
-	open_door_file(fi, node, door_end_new_server(door));
+	open_door_file(fi, node, door_end_new(door, ctx->uid, true));
 
 	struct fuse_entry_param e;
 	memset(&e, 0, sizeof(e));
@@ -391,7 +391,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, node ? EISDIR : ENOENT);
 		return;
 	}
-	open_door_file(fi, node, door_end_new_client(node->payload));
+	open_door_file(fi, node, door_end_new(node->payload,
+					      fuse_req_ctx(req)->uid, false));
 	fuse_reply_open(req, fi);
 }
 

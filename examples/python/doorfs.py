@@ -5,6 +5,7 @@ docs/PROTOCOL.md); this module adds the ioctls and extended attributes of
 include/doorfs.h, whose numbers and layouts it mirrors (tests/unit checks
 that they agree).
 """
+import ctypes
 import fcntl
 import os
 import struct
@@ -55,14 +56,25 @@ def info(fd):
     return dict(zip(keys, _INFO.unpack(buf)))
 
 
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.ioctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p)
+
+
 def call(fd, args=b""):
-    """One whole call through the ioctl (payloads up to CALL_INLINE_MAX)."""
+    """One whole call through the ioctl (payloads up to CALL_INLINE_MAX).
+
+    It goes through ctypes rather than fcntl.ioctl because fcntl.ioctl
+    keeps the GIL while it blocks, which would stop a server thread of
+    this same process from ever answering.
+    """
     if len(args) > CALL_INLINE_MAX:
         raise OSError(7, os.strerror(7))  # E2BIG, as the daemon would say
-    buf = bytearray(_CALL_SIZE)
+    buf = ctypes.create_string_buffer(_CALL_SIZE)
     _CALL_HEADER.pack_into(buf, 0, VERSION, len(args), 0, 0)
     buf[_CALL_HEADER.size:_CALL_HEADER.size + len(args)] = args
-    fcntl.ioctl(fd, IOC_CALL, buf)
+    if _libc.ioctl(fd, IOC_CALL, buf) < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
     _, _, result_size, _ = _CALL_HEADER.unpack_from(buf)
     return bytes(buf[_CALL_HEADER.size:_CALL_HEADER.size + result_size])
 

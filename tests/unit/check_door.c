@@ -13,6 +13,7 @@
 
 #include <glib.h>
 
+#include "charge.h"
 #include "door.h"
 
 struct fake_req {
@@ -100,8 +101,8 @@ static struct fixture fixture_new(void)
 	door_set_replies(&fake_replies);
 	door_set_write_piece_max(1u << 20);
 	f.door = door_new(100, 1000, 100);
-	f.server = door_end_new_server(f.door);
-	f.client = door_end_new_client(f.door);
+	f.server = door_end_new(f.door, 1000, true);
+	f.client = door_end_new(f.door, 1000, false);
 	return f;
 }
 
@@ -112,6 +113,8 @@ static void fixture_free(struct fixture *f)
 	if (f->server)
 		door_end_release(f->server);
 	door_put(f->door);
+	/* Every path gives back every byte it charged. */
+	ck_assert_uint_eq(charge_held(1000), 0);
 }
 
 static ssize_t write_str(struct door_end *end, const char *s)
@@ -372,7 +375,7 @@ END_TEST
 START_TEST(server_close_revokes)
 {
 	struct fixture f = fixture_new();
-	struct door_end *c2 = door_end_new_client(f.door);
+	struct door_end *c2 = door_end_new(f.door, 1000, false);
 	struct fake_req *taken = client_call(&f, "taken", 100);
 	struct fake_req *sread = req_new();
 	door_end_read(f.server, sread, 100, NULL);
@@ -468,10 +471,43 @@ START_TEST(data_limits)
 	door_set_write_piece_max(half);         /* keep the result open */
 	ck_assert_int_eq(door_end_write(f.server, big, half), (ssize_t)half);
 	ck_assert_int_eq(door_end_write(f.server, big, half), -E2BIG);
-	assert_error(cread, E2BIG);
-	ck_assert_int_eq(door_end_return(f.server), -EINVAL);
+	/* As door_return on illumos: the caller still waits for an answer. */
+	ck_assert_int_eq(cread->answers, 0);
+	ck_assert_int_eq(door_end_return(f.server), 0);
+	ck_assert_int_eq(cread->answers, 1);
+	ck_assert_uint_eq(cread->data->len, MIN(half, 100));
 	g_free(big);
 	req_free(cread), req_free(sread);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(per_user_limit)
+{
+	struct fixture f = fixture_new();
+	charge_set_limit(1000);
+	char bytes[600] = { 0 };
+	struct door_end *other = door_end_new(f.door, 1000, false);
+	struct door_end *stranger = door_end_new(f.door, 2000, false);
+	ck_assert_int_eq(door_end_write(f.client, bytes, 600), 600);
+	ck_assert_int_eq(door_end_write(other, bytes, 600), -ENOBUFS);
+	ck_assert_int_eq(door_end_write(stranger, bytes, 600), 600);
+
+	/* The bytes stay charged while they wait in a call... */
+	struct fake_req *cread = req_new();
+	door_end_read(f.client, cread, 100, &someone);
+	ck_assert_uint_eq(charge_held(1000), 600);
+	ck_assert_int_eq(door_end_write(other, bytes, 600), -ENOBUFS);
+	door_end_interrupt(f.client, cread);
+	/* ... and come back when the call goes. */
+	ck_assert_uint_eq(charge_held(1000), 0);
+	ck_assert_int_eq(door_end_write(other, bytes, 600), 600);
+
+	door_end_release(other);
+	door_end_release(stranger);
+	ck_assert_uint_eq(charge_held(2000), 0);
+	charge_set_limit(CHARGE_LIMIT_DEFAULT);
+	req_free(cread);
 	fixture_free(&f);
 }
 END_TEST
@@ -484,13 +520,13 @@ START_TEST(serve_with_token)
 	ck_assert_int_eq(door_end_token(f.server, &token), 0);
 	ck_assert_int_eq(door_end_serve(f.client, token + 1), -EPERM);
 
-	struct door_end *second = door_end_new_client(f.door);
+	struct door_end *second = door_end_new(f.door, 1000, false);
 	ck_assert_int_eq(door_end_serve(second, token), 0);
 	ck_assert(door_end_is_server(second));
 	ck_assert_int_eq(door_end_serve(second, token), -EINVAL);
 
 	/* Two calls in progress at once, one per server end. */
-	struct door_end *c2 = door_end_new_client(f.door);
+	struct door_end *c2 = door_end_new(f.door, 1000, false);
 	struct fake_req *s1 = req_new(), *s2 = req_new();
 	ck_assert(door_end_read(f.server, s1, 100, NULL));
 	ck_assert(door_end_read(second, s2, 100, NULL));
@@ -592,6 +628,7 @@ static Suite *door_suite(void)
 	tcase_add_test(tc, client_busy_during_call);
 	tcase_add_test(tc, ioctl_call);
 	tcase_add_test(tc, data_limits);
+	tcase_add_test(tc, per_user_limit);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("failure");
