@@ -12,7 +12,7 @@
  *   client gives up   -> call->client = NULL; the server's result is
  *                        dropped when it comes (door_return's rule)
  *   server end closes -> the client gets the partial result if any bytes
- *                        were written, otherwise EINTR
+ *                        were written, otherwise ECONNRESET
  *   door revoked      -> pending calls fail with EBADF; taken calls finish
  *
  * Buffered bytes are charged to the uid that wrote them (charge.h); a
@@ -68,8 +68,16 @@ enum end_kind { END_CLIENT, END_SERVER };
  * A client end's life: IDLE --write--> ARGS --read/ioctl--> CALLING
  * --result--> RESULT --write--> ARGS ...  A read in IDLE calls with empty
  * arguments; a read in RESULT returns the rest of the result, then 0.
+ *
+ * A call that fails leaves the end FAILED, and the next read reports why
+ * before the end is IDLE again.  Without that, a read retried after EINTR
+ * (GNU cat and Python retry on their own) would quietly make a new call
+ * with empty arguments.  Arguments refused mid-way (E2BIG, ENOBUFS) keep
+ * failing further writes too, so no call is made from a truncated tail.
  */
-enum client_state { CLIENT_IDLE, CLIENT_ARGS, CLIENT_CALLING, CLIENT_RESULT };
+enum client_state {
+	CLIENT_IDLE, CLIENT_ARGS, CLIENT_CALLING, CLIENT_RESULT, CLIENT_FAILED
+};
 
 struct door_end {
 	enum end_kind kind;
@@ -86,8 +94,11 @@ struct door_end {
 	size_t waiter_size;
 	struct buf result;              /* being read (RESULT) */
 	size_t result_off;
+	int fail_err;                   /* FAILED: what the next read says */
+	bool fail_writes;               /* FAILED: writes fail with it too */
 
 	/* server ends */
+	bool hold_results;              /* complete only at return/read/close */
 	struct call *held;              /* taken and not yet completed */
 	void *read_req;                 /* a read waiting for a call */
 	size_t read_size;
@@ -252,6 +263,14 @@ static void client_detach(struct door_end *cl)
 	cl->state = CLIENT_IDLE;
 }
 
+/* The next read says err (and so do writes, if fail_writes). */
+static void client_fail(struct door_end *cl, int err, bool fail_writes)
+{
+	cl->state = CLIENT_FAILED;
+	cl->fail_err = err;
+	cl->fail_writes = fail_writes;
+}
+
 /* The call ended without a result: tell its caller why. */
 static void call_fail(struct call *c, int err)
 {
@@ -259,6 +278,7 @@ static void call_fail(struct call *c, int err)
 	if (cl) {
 		void *waiter = cl->waiter;
 		client_detach(cl);
+		client_fail(cl, err, false);
 		replies->error(waiter, err);
 	}
 	call_free(c);
@@ -437,7 +457,8 @@ static void release_server(struct door_end *s)
 			log_event("door %llu: server end closed in the middle "
 				  "of a call from pid %d",
 				  (unsigned long long)door->id, (int)c->who.tid);
-			call_fail(c, EINTR);
+			/* Not EINTR: that one readers retry by themselves. */
+			call_fail(c, ECONNRESET);
 		}
 	}
 	g_queue_delete_link(&door->servers, s->server_link);
@@ -498,6 +519,10 @@ static bool client_read(struct door_end *cl, void *req, size_t size,
 		reply_piece(req, HELD_CLIENT_READ, &cl->result, &cl->result_off,
 			    size);
 		return false;
+	case CLIENT_FAILED:
+		cl->state = CLIENT_IDLE;
+		replies->error(req, cl->fail_err);
+		return false;
 	case CLIENT_IDLE:
 	case CLIENT_ARGS:
 		break;
@@ -550,17 +575,17 @@ static ssize_t client_write(struct door_end *cl, const void *buf, size_t len)
 {
 	if (cl->state == CLIENT_CALLING)
 		return -EBUSY;
+	if (cl->state == CLIENT_FAILED && cl->fail_writes)
+		return -cl->fail_err;
 	if (cl->door->revoked)
 		return -EBADF;
-	if (cl->state == CLIENT_RESULT) {
+	if (cl->state == CLIENT_RESULT)
 		buf_clear(&cl->result);
-		cl->state = CLIENT_IDLE;
-	}
 	int err = buf_append(&cl->args, buf, len);
 	if (err) {
 		/* A call with arguments cut short would be worse than none. */
 		buf_clear(&cl->args);
-		cl->state = CLIENT_IDLE;
+		client_fail(cl, -err, true);
 		log_event("door %llu: arguments refused: %s",
 			  (unsigned long long)cl->door->id, g_strerror(-err));
 		return err;
@@ -584,7 +609,7 @@ static ssize_t server_write(struct door_end *s, const void *buf, size_t len)
 			  (unsigned long long)s->door->id, g_strerror(-err));
 		return err;
 	}
-	if (len < whole_piece_min)
+	if (len < whole_piece_min && !s->hold_results)
 		server_complete(s);
 	return len;
 }
@@ -633,6 +658,8 @@ void door_end_interrupt(struct door_end *end, void *req)
 		if (end->state != CLIENT_CALLING || end->waiter != req)
 			return;
 		client_abandon(end);
+		/* A retry of the read learns that the call was cancelled. */
+		client_fail(end, ECANCELED, false);
 	}
 	replies->error(req, EINTR);
 }
@@ -642,6 +669,14 @@ int door_end_return(struct door_end *end)
 	if (end->kind != END_SERVER || !end->held)
 		return -EINVAL;
 	server_complete(end);
+	return 0;
+}
+
+int door_end_hold_results(struct door_end *end)
+{
+	if (end->kind != END_SERVER)
+		return -EINVAL;
+	end->hold_results = true;
 	return 0;
 }
 

@@ -89,6 +89,8 @@ void door_end_interrupt(struct door_end *end, void *req);
 
 /* Server-end ioctls; 0 or a negative errno. */
 int door_end_return(struct door_end *end);
+/* From now on, results complete only at return, the next read or close. */
+int door_end_hold_results(struct door_end *end);
 int door_end_token(const struct door_end *end, uint64_t *token);
 int door_end_caller(const struct door_end *end, struct doorfs_caller *out);
 /* Client end + token: become a server end. */

@@ -484,6 +484,9 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 	case DOORFS_IOC_RETURN:
 		reply_status(req, door_end_return(fh->end));
 		return;
+	case DOORFS_IOC_HOLD_RESULTS:
+		reply_status(req, door_end_hold_results(fh->end));
+		return;
 	case DOORFS_IOC_SERVER_TOKEN:
 		err = door_end_token(fh->end, &token);
 		if (err)

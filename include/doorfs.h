@@ -91,6 +91,12 @@ struct doorfs_caller {
 #define DOORFS_IOC_SERVE        _IOW(DOORFS_IOC_MAGIC, 5, uint64_t)
 /* Server end holding a call: the caller's credentials. */
 #define DOORFS_IOC_CALLER       _IOR(DOORFS_IOC_MAGIC, 6, struct doorfs_caller)
+/*
+ * Server end: from now on a result is complete only at DOORFS_IOC_RETURN,
+ * the next read() or close(), so it may be written in any number of
+ * writes (by default the end of a write() completes the call).
+ */
+#define DOORFS_IOC_HOLD_RESULTS _IO(DOORFS_IOC_MAGIC, 7)
 
 /* Extended attributes of a door file; values are decimal ASCII. */
 #define DOORFS_XATTR_SERVER_PID  "user.door.server_pid"

@@ -42,6 +42,7 @@ IOC_RETURN = _ioc(_IOC_NONE, 3, 0)
 IOC_SERVER_TOKEN = _ioc(_IOC_READ, 4, _U64.size)
 IOC_SERVE = _ioc(_IOC_WRITE, 5, _U64.size)
 IOC_CALLER = _ioc(_IOC_READ, 6, _CALLER.size)
+IOC_HOLD_RESULTS = _ioc(_IOC_NONE, 7, 0)
 
 XATTRS = ("user.door.server_pid", "user.door.id", "user.door.attributes",
           "user.door.revoked", "user.door.calls")
@@ -82,6 +83,12 @@ def call(fd, args=b""):
 def door_return(fd):
     """Complete the call a server end holds with the result written so far."""
     fcntl.ioctl(fd, IOC_RETURN)
+
+
+def hold_results(fd):
+    """Let results on this server end span several writes: each call then
+    completes at door_return(), the next read or close."""
+    fcntl.ioctl(fd, IOC_HOLD_RESULTS)
 
 
 def server_token(fd):

@@ -275,6 +275,24 @@ START_TEST(whole_piece_waits_for_end)
 }
 END_TEST
 
+START_TEST(held_results_span_writes)
+{
+	struct fixture f = fixture_new();
+	ck_assert_int_eq(door_end_hold_results(f.client), -EINVAL);
+	ck_assert_int_eq(door_end_hold_results(f.server), 0);
+	struct fake_req *cread = client_call(&f, "q", 100);
+	struct fake_req *sread = req_new();
+	door_end_read(f.server, sread, 100, NULL);
+	write_str(f.server, "hello, ");
+	write_str(f.server, "world");
+	ck_assert_int_eq(cread->answers, 0);
+	ck_assert_int_eq(door_end_return(f.server), 0);
+	assert_data(cread, "hello, world");
+	req_free(cread), req_free(sread);
+	fixture_free(&f);
+}
+END_TEST
+
 START_TEST(empty_result_by_return)
 {
 	struct fixture f = fixture_new();
@@ -316,6 +334,12 @@ START_TEST(interrupt_before_server_takes)
 	struct fake_req *cread = client_call(&f, "gone", 100);
 	door_end_interrupt(f.client, cread);
 	assert_error(cread, EINTR);
+
+	/* A read retried after EINTR must not make a new, empty call. */
+	struct fake_req *retry = req_new();
+	ck_assert(!door_end_read(f.client, retry, 100, &someone));
+	assert_error(retry, ECANCELED);
+	req_free(retry);
 
 	/* The abandoned call left the queue: the server waits. */
 	struct fake_req *sread = req_new();
@@ -385,14 +409,18 @@ START_TEST(server_close_revokes)
 
 	door_end_release(f.server);
 	f.server = NULL;
-	assert_error(taken, EINTR);     /* in the middle of a call */
-	assert_error(waiting, EBADF);   /* waiting for a server */
+	assert_error(taken, ECONNRESET);        /* in the middle of a call */
+	assert_error(waiting, EBADF);           /* waiting for a server */
 	ck_assert(door_is_revoked(f.door));
 
 	ck_assert_int_eq(write_str(f.client, "later"), -EBADF);
-	struct fake_req *later = req_new();
+	/* A retried read hears the failure again before anything else. */
+	struct fake_req *again = req_new(), *later = req_new();
+	ck_assert(!door_end_read(f.client, again, 100, &someone));
+	assert_error(again, ECONNRESET);
 	ck_assert(!door_end_read(f.client, later, 100, &someone));
 	assert_error(later, EBADF);
+	req_free(again);
 
 	struct doorfs_info info;
 	door_info(f.door, 100, &info);
@@ -461,8 +489,13 @@ START_TEST(data_limits)
 	char *big = g_malloc0(half);
 	ck_assert_int_eq(door_end_write(f.client, big, half), (ssize_t)half);
 	ck_assert_int_eq(door_end_write(f.client, big, half), -E2BIG);
-
-	/* After E2BIG the descriptor starts afresh. */
+	/* No call from a truncated tail: writes keep failing ... */
+	ck_assert_int_eq(write_str(f.client, "tail"), -E2BIG);
+	/* ... until a read has reported it; then the descriptor is fresh. */
+	struct fake_req *told = req_new();
+	ck_assert(!door_end_read(f.client, told, 100, &someone));
+	assert_error(told, E2BIG);
+	req_free(told);
 	struct fake_req *cread = client_call(&f, "small", 100);
 	struct fake_req *sread = req_new();
 	door_end_read(f.server, sread, 100, NULL);
@@ -501,7 +534,11 @@ START_TEST(per_user_limit)
 	door_end_interrupt(f.client, cread);
 	/* ... and come back when the call goes. */
 	ck_assert_uint_eq(charge_held(1000), 0);
+	struct fake_req *told = req_new();
+	door_end_read(other, told, 100, &someone);
+	assert_error(told, ENOBUFS);
 	ck_assert_int_eq(door_end_write(other, bytes, 600), 600);
+	req_free(told);
 
 	door_end_release(other);
 	door_end_release(stranger);
@@ -625,6 +662,7 @@ static Suite *door_suite(void)
 	tcase_add_test(tc, next_write_starts_new_call);
 	tcase_add_test(tc, whole_piece_waits_for_end);
 	tcase_add_test(tc, empty_result_by_return);
+	tcase_add_test(tc, held_results_span_writes);
 	tcase_add_test(tc, client_busy_during_call);
 	tcase_add_test(tc, ioctl_call);
 	tcase_add_test(tc, data_limits);
