@@ -30,7 +30,13 @@ static const char *door_errno_hint(int err)
 	case EBADF:
 		return "the door's server is gone";
 	case EINTR:
-		return "the server went away during the call, or a signal arrived";
+		return "a signal interrupted the call";
+	case ECONNRESET:
+		return "the server went away during the call";
+	case ECANCELED:
+		return "the previous call on this descriptor was interrupted";
+	case ENOBUFS:
+		return "you have too much data buffered in doorfs";
 	case EACCES:
 		return "the door's mode does not let you call it";
 	case E2BIG:

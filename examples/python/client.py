@@ -23,7 +23,10 @@ PROG = "client.py"
 # What an errno means on a door (docs/PROTOCOL.md, "Errors").
 HINTS = {
     errno.EBADF: "the door's server is gone",
-    errno.EINTR: "the server went away during the call, or a signal arrived",
+    errno.EINTR: "a signal interrupted the call",
+    errno.ECONNRESET: "the server went away during the call",
+    errno.ECANCELED: "the previous call on this descriptor was interrupted",
+    errno.ENOBUFS: "you have too much data buffered in doorfs",
     errno.EACCES: "the door's mode does not let you call it",
     errno.E2BIG: "arguments or result larger than doorfs accepts",
     errno.ENOTCONN: "the doorfs daemon is gone",
