@@ -39,6 +39,11 @@ struct door {
 	gid_t gid;
 	bool revoked;
 	uint64_t calls;         /* completed */
+
+	/* Set by a libdoor server (DOORFS_IOC_SETUP); zero for file-plane. */
+	uint32_t attributes;
+	uint64_t proc, data;
+	char rendezvous[DOORFS_RENDEZVOUS_MAX];
 	unsigned refs;          /* the name, plus one per end */
 
 	GQueue pending;         /* struct call: waiting for a server end */
@@ -173,6 +178,9 @@ void door_info(const struct door *door, pid_t asker, struct doorfs_info *info)
 	memset(info, 0, sizeof(*info));
 	info->version = DOORFS_VERSION;
 	info->target = door->revoked ? -1 : door->server_pid;
+	info->proc = door->proc;
+	info->data = door->data;
+	info->attributes = door->attributes;
 	if (door->revoked)
 		info->attributes |= DOORFS_ATTR_REVOKED;
 	else if (asker == door->server_pid)
@@ -531,7 +539,8 @@ static bool client_read(struct door_end *cl, void *req, size_t size,
 				 buf_take(&cl->args), who);
 }
 
-static bool server_read(struct door_end *s, void *req, size_t size)
+static bool server_read(struct door_end *s, void *req, size_t size,
+			bool nonblock)
 {
 	if (s->read_req) {
 		replies->error(req, EBUSY);
@@ -556,6 +565,10 @@ static bool server_read(struct door_end *s, void *req, size_t size)
 		server_take(s, c, req, size);
 		return false;
 	}
+	if (nonblock) {
+		replies->error(req, EAGAIN);
+		return false;
+	}
 	s->read_req = req;
 	s->read_size = size;
 	g_queue_push_tail(&s->door->idle, s);
@@ -564,10 +577,10 @@ static bool server_read(struct door_end *s, void *req, size_t size)
 }
 
 bool door_end_read(struct door_end *end, void *req, size_t size,
-		   const struct door_caller *who)
+		   bool nonblock, const struct door_caller *who)
 {
 	if (end->kind == END_SERVER)
-		return server_read(end, req, size);
+		return server_read(end, req, size, nonblock);
 	return client_read(end, req, size, who);
 }
 
@@ -669,6 +682,58 @@ int door_end_return(struct door_end *end)
 	if (end->kind != END_SERVER || !end->held)
 		return -EINVAL;
 	server_complete(end);
+	return 0;
+}
+
+/* The create flags a door may carry (illumos DOOR_CREATE_MASK, less the
+ * internal PRIVCREATE/NO_DEPLETION_CB bits that door_info never shows). */
+#define SETUP_ATTRIBUTES (DOORFS_ATTR_UNREF | DOORFS_ATTR_PRIVATE | \
+			  DOORFS_ATTR_UNREF_MULTI | DOORFS_ATTR_REFUSE_DESC | \
+			  DOORFS_ATTR_NO_CANCEL)
+
+int door_end_setup(struct door_end *end, const struct doorfs_setup *setup)
+{
+	if (end->kind != END_SERVER)
+		return -EPERM;
+	if (setup->version != DOORFS_VERSION ||
+	    (setup->attributes & ~SETUP_ATTRIBUTES) ||
+	    !memchr(setup->rendezvous, '\0', sizeof(setup->rendezvous)))
+		return -EINVAL;
+	struct door *door = end->door;
+	door->attributes = setup->attributes;
+	door->proc = setup->proc;
+	door->data = setup->data;
+	memcpy(door->rendezvous, setup->rendezvous, sizeof(door->rendezvous));
+	return 0;
+}
+
+bool door_is_libdoor(const struct door *door)
+{
+	return door->rendezvous[0] != '\0';
+}
+
+pid_t door_server_pid(const struct door *door)
+{
+	return door->server_pid;
+}
+
+int door_rendezvous(const struct door *door, struct doorfs_rendezvous *out)
+{
+	if (door->revoked)
+		return -EBADF;
+	memset(out, 0, sizeof(*out));
+	out->version = DOORFS_VERSION;
+	out->pid = door->server_pid;
+	out->id = door->id;
+	memcpy(out->name, door->rendezvous, sizeof(out->name));
+	return 0;
+}
+
+int door_end_revoke(struct door_end *end)
+{
+	if (end->kind != END_SERVER)
+		return -EPERM;
+	door_revoke(end->door);
 	return 0;
 }
 

@@ -76,9 +76,12 @@ void door_end_release(struct door_end *end);
 struct door *door_end_door(const struct door_end *end);
 bool door_end_is_server(const struct door_end *end);
 
-/* read(2) of up to size bytes; true if held for later. */
+/*
+ * read(2) of up to size bytes; true if held for later.  A nonblocking
+ * read on a server end with no call to take fails with EAGAIN.
+ */
 bool door_end_read(struct door_end *end, void *req, size_t size,
-		   const struct door_caller *who);
+		   bool nonblock, const struct door_caller *who);
 /* write(2): bytes accepted or a negative errno. */
 ssize_t door_end_write(struct door_end *end, const void *buf, size_t len);
 /* DOORFS_IOC_CALL: a whole call; true if held for later. */
@@ -95,6 +98,14 @@ int door_end_token(const struct door_end *end, uint64_t *token);
 int door_end_caller(const struct door_end *end, struct doorfs_caller *out);
 /* Client end + token: become a server end. */
 int door_end_serve(struct door_end *end, uint64_t token);
+
+/* libdoor doors: described by their server, revoked on its word. */
+int door_end_setup(struct door_end *end, const struct doorfs_setup *setup);
+int door_end_revoke(struct door_end *end);
+bool door_is_libdoor(const struct door *door);
+pid_t door_server_pid(const struct door *door);
+/* Where callers reach the server; -EBADF once revoked. */
+int door_rendezvous(const struct door *door, struct doorfs_rendezvous *out);
 
 /* poll(2) events now; pollhandle (may be NULL) is kept to wake later. */
 unsigned door_end_poll(struct door_end *end, void *pollhandle);

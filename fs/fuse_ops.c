@@ -10,6 +10,7 @@
  * single-threaded, so nothing here locks.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,39 @@ static pid_t tgid_of(pid_t tid)
 	}
 	fclose(f);
 	return tgid;
+}
+
+/*
+ * Whether a process still runs (a zombie does not: its descriptors are
+ * closed, and their releases are on the way to us).
+ */
+static bool process_alive(pid_t pid)
+{
+	char path[64], stat[256];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	size_t n = fread(stat, 1, sizeof(stat) - 1, f);
+	fclose(f);
+	stat[n] = '\0';
+	const char *state = strrchr(stat, ')');
+	return state && state[1] == ' ' && state[2] != 'Z' && state[2] != 'X';
+}
+
+/*
+ * A libdoor door belongs to its creating process (as on illumos): once
+ * that process is gone the door is revoked, even if the kernel has not
+ * yet sent us the release of its descriptors.  Checked where a caller
+ * asks about the door, so door_info right after a server's death agrees
+ * with the EINTR its callers just got.
+ */
+static struct door *checked_door(struct door *door)
+{
+	if (door_is_libdoor(door) && !door_is_revoked(door) &&
+	    !process_alive(door_server_pid(door)))
+		door_revoke(door);
+	return door;
 }
 
 static struct door_caller caller_of(fuse_req_t req)
@@ -415,7 +449,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	(void)ino, (void)off;
 	struct door_file *fh = file_of(fi);
 	struct door_caller who = caller_of(req);
-	if (door_end_read(fh->end, req, size, &who))
+	if (door_end_read(fh->end, req, size, fi->flags & O_NONBLOCK, &who))
 		hold(req, fh);
 }
 
@@ -474,10 +508,31 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 	switch (cmd) {
 	case DOORFS_IOC_INFO: {
 		struct doorfs_info info;
-		door_info(door_end_door(fh->end), tgid_of(ctx->pid), &info);
+		door_info(checked_door(door_end_door(fh->end)),
+			  tgid_of(ctx->pid), &info);
 		fuse_reply_ioctl(req, 0, &info, sizeof(info));
 		return;
 	}
+	case DOORFS_IOC_RENDEZVOUS: {
+		struct doorfs_rendezvous where;
+		err = door_rendezvous(checked_door(door_end_door(fh->end)),
+				      &where);
+		if (err)
+			fuse_reply_err(req, -err);
+		else
+			fuse_reply_ioctl(req, 0, &where, sizeof(where));
+		return;
+	}
+	case DOORFS_IOC_SETUP:
+		if (in_bufsz < sizeof(struct doorfs_setup)) {
+			fuse_reply_err(req, EINVAL);
+			return;
+		}
+		reply_status(req, door_end_setup(fh->end, in_buf));
+		return;
+	case DOORFS_IOC_REVOKE:
+		reply_status(req, door_end_revoke(fh->end));
+		return;
 	case DOORFS_IOC_CALL:
 		ioctl_call(req, fh, in_buf, in_bufsz);
 		return;
@@ -629,8 +684,9 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	struct node *node = ns_get(ns, ino);
 	char value[32];
 	if (!node || !node->payload ||
-	    !door_xattr(node->payload, tgid_of(fuse_req_ctx(req)->pid), name,
-			value, sizeof(value))) {
+	    !door_xattr(checked_door(node->payload),
+			tgid_of(fuse_req_ctx(req)->pid), name, value,
+			sizeof(value))) {
 		fuse_reply_err(req, ENODATA);
 		return;
 	}

@@ -77,6 +77,30 @@ struct doorfs_caller {
 	uint64_t arg_size;      /* size of the call's arguments */
 };
 
+/* Longest fast-plane rendezvous name (an abstract AF_UNIX address). */
+#define DOORFS_RENDEZVOUS_MAX 64
+
+/*
+ * DOORFS_IOC_SETUP: a libdoor server describes its door, on a server end.
+ * The daemon reports proc, data and attributes through door_info and
+ * hands the rendezvous to callers (DOORFS_IOC_RENDEZVOUS).
+ */
+struct doorfs_setup {
+	uint32_t version;       /* DOORFS_VERSION */
+	uint32_t attributes;    /* DOORFS_ATTR_* given to door_create */
+	uint64_t proc;
+	uint64_t data;
+	char     rendezvous[DOORFS_RENDEZVOUS_MAX]; /* NUL-terminated */
+};
+
+/* DOORFS_IOC_RENDEZVOUS: where a caller reaches the door's server. */
+struct doorfs_rendezvous {
+	uint32_t version;       /* DOORFS_VERSION */
+	int32_t  pid;           /* server pid */
+	uint64_t id;            /* door id, as in doorfs_info */
+	char     name[DOORFS_RENDEZVOUS_MAX]; /* "" for a file-plane server */
+};
+
 #define DOORFS_IOC_MAGIC 'D'
 
 /* Any door descriptor: door_info. */
@@ -97,6 +121,78 @@ struct doorfs_caller {
  * writes (by default the end of a write() completes the call).
  */
 #define DOORFS_IOC_HOLD_RESULTS _IO(DOORFS_IOC_MAGIC, 7)
+/* Server end: describe the door (libdoor). */
+#define DOORFS_IOC_SETUP        _IOW(DOORFS_IOC_MAGIC, 8, struct doorfs_setup)
+/* Any door descriptor: the server's fast-plane rendezvous.  EBADF once
+ * the door is revoked. */
+#define DOORFS_IOC_RENDEZVOUS   _IOR(DOORFS_IOC_MAGIC, 9, struct doorfs_rendezvous)
+/* Server end: revoke the door now (door_revoke). */
+#define DOORFS_IOC_REVOKE       _IO(DOORFS_IOC_MAGIC, 10)
+
+/*
+ * The fast plane: libdoor client to libdoor server, the daemon not in the
+ * path.  A server process listens on a SOCK_SEQPACKET socket at the
+ * abstract AF_UNIX address "\0" + rendezvous.  A client connects once per
+ * (thread, door) and sends doorfs_hello with SCM_RIGHTS carrying, in this
+ * order: the door descriptor (possession, checked by the server with
+ * fstat), the call slot (a memfd of DOORFS_SLOT_SIZE bytes sealed against
+ * shrinking), and an eventfd the server writes to wake a sleeping client.
+ * The server answers doorfs_welcome, with SCM_RIGHTS carrying its doorbell
+ * eventfd (client to server wake-ups) when error is 0.  Credentials come
+ * from SO_PEERCRED on the connection, never from the slot.
+ */
+struct doorfs_hello {
+	uint32_t version;       /* DOORFS_VERSION */
+	uint32_t slot_size;     /* DOORFS_SLOT_SIZE */
+	uint64_t door_id;       /* from DOORFS_IOC_RENDEZVOUS */
+};
+
+struct doorfs_welcome {
+	uint32_t version;       /* DOORFS_VERSION */
+	int32_t  error;         /* 0, or why the connection is refused */
+};
+
+/*
+ * One call at a time travels through the slot:
+ *   IDLE -client-> CALL -server-> SERVING -server-> REPLY -client-> IDLE
+ * Small data sits in the slot after the header; data larger than
+ * DOORFS_SLOT_DATA_MAX travels in a sealed memfd sent on the socket just
+ * before the state changes (doorfs_bulk), so it is never copied twice and
+ * cannot change under its reader.  The server copies slot data before
+ * its procedure sees it: the client can write the slot at any time.
+ */
+#define DOORFS_SLOT_SIZE (64u << 10)
+
+enum doorfs_slot_state {
+	DOORFS_SLOT_IDLE = 0,
+	DOORFS_SLOT_CALL = 1,
+	DOORFS_SLOT_SERVING = 2,
+	DOORFS_SLOT_REPLY = 3,
+};
+
+#define DOORFS_SLOT_NO_RESULT 0x1u /* door_call(d, NULL): no result accepted */
+#define DOORFS_SLOT_BULK      0x2u /* the data is in a doorfs_bulk memfd */
+
+struct doorfs_slot {
+	uint32_t version;               /* DOORFS_VERSION, set by the client */
+	uint32_t state;                 /* doorfs_slot_state; a futex word */
+	uint32_t client_sleeping;       /* 1 while the client waits in poll */
+	int32_t  server_cpu;            /* CPU of the serving thread, or -1 */
+	uint32_t flags;                 /* DOORFS_SLOT_* of the call/reply */
+	int32_t  error;                 /* REPLY: 0 or door_call's errno */
+	uint64_t size;                  /* CALL: argument bytes; REPLY: result */
+	uint64_t seq;                   /* call number; the reply echoes it */
+	uint8_t  reserved[24];
+};
+#define DOORFS_SLOT_DATA_MAX (DOORFS_SLOT_SIZE - sizeof(struct doorfs_slot))
+
+/* On the socket, with SCM_RIGHTS [sealed memfd]: bulk data of call seq. */
+struct doorfs_bulk {
+	uint32_t version;       /* DOORFS_VERSION */
+	uint32_t reserved;
+	uint64_t seq;
+	uint64_t size;
+};
 
 /* Extended attributes of a door file; values are decimal ASCII. */
 #define DOORFS_XATTR_SERVER_PID  "user.door.server_pid"

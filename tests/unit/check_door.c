@@ -129,7 +129,7 @@ static struct fake_req *client_call(struct fixture *f, const char *args,
 	struct fake_req *r = req_new();
 	if (*args)
 		ck_assert_int_eq(write_str(f->client, args), (ssize_t)strlen(args));
-	ck_assert(door_end_read(f->client, r, size, &someone));
+	ck_assert(door_end_read(f->client, r, size, false, &someone));
 	ck_assert_int_eq(r->answers, 0);
 	return r;
 }
@@ -138,7 +138,7 @@ START_TEST(call_to_waiting_server)
 {
 	struct fixture f = fixture_new();
 	struct fake_req *sread = req_new();
-	ck_assert(door_end_read(f.server, sread, 4096, NULL));
+	ck_assert(door_end_read(f.server, sread, 4096, false, NULL));
 
 	struct fake_req *cread = client_call(&f, "hello", 4096);
 	assert_data(sread, "hello");
@@ -150,7 +150,7 @@ START_TEST(call_to_waiting_server)
 
 	/* The result is then at its end: reads return 0 bytes. */
 	struct fake_req *eof = req_new();
-	ck_assert(!door_end_read(f.client, eof, 4096, &someone));
+	ck_assert(!door_end_read(f.client, eof, 4096, false, &someone));
 	assert_data(eof, "");
 
 	struct doorfs_info info;
@@ -167,7 +167,7 @@ START_TEST(call_waits_for_server)
 	struct fake_req *cread = client_call(&f, "queued", 4096);
 
 	struct fake_req *sread = req_new();
-	ck_assert(!door_end_read(f.server, sread, 4096, NULL));
+	ck_assert(!door_end_read(f.server, sread, 4096, false, NULL));
 	assert_data(sread, "queued");
 
 	ck_assert_int_eq(write_str(f.server, "done"), 4);
@@ -182,7 +182,7 @@ START_TEST(read_without_write_is_empty_call)
 	struct fixture f = fixture_new();
 	struct fake_req *cread = client_call(&f, "", 4096);
 	struct fake_req *sread = req_new();
-	ck_assert(!door_end_read(f.server, sread, 4096, NULL));
+	ck_assert(!door_end_read(f.server, sread, 4096, false, NULL));
 	assert_data(sread, "");
 	write_str(f.server, "now");
 	assert_data(cread, "now");
@@ -199,7 +199,7 @@ START_TEST(pieces_of_args_and_result)
 	const char *want[] = { "abc", "def", "gh", "" };
 	for (int i = 0; i < 4; i++) {
 		struct fake_req *sread = req_new();
-		ck_assert(!door_end_read(f.server, sread, 3, NULL));
+		ck_assert(!door_end_read(f.server, sread, 3, false, NULL));
 		assert_data(sread, want[i]);
 		req_free(sread);
 	}
@@ -207,8 +207,8 @@ START_TEST(pieces_of_args_and_result)
 	assert_data(cread, "123");     /* the client read asked for 3 */
 
 	struct fake_req *rest = req_new(), *end = req_new();
-	door_end_read(f.client, rest, 100, &someone);
-	door_end_read(f.client, end, 100, &someone);
+	door_end_read(f.client, rest, 100, false, &someone);
+	door_end_read(f.client, end, 100, false, &someone);
 	assert_data(rest, "45");
 	assert_data(end, "");
 	req_free(cread), req_free(rest), req_free(end);
@@ -226,7 +226,7 @@ START_TEST(next_write_starts_new_call)
 		/* the unread rest of the previous result is discarded */
 		struct fake_req *cread = client_call(&f, args, 2);
 		struct fake_req *sread = req_new();
-		door_end_read(f.server, sread, 100, NULL);
+		door_end_read(f.server, sread, 100, false, NULL);
 		assert_data(sread, args);
 		write_str(f.server, result);
 		ck_assert_uint_eq(cread->data->len, 2);
@@ -242,7 +242,7 @@ START_TEST(whole_piece_waits_for_end)
 	door_set_write_piece_max(8192);  /* pieces of >= 4097 bytes may go on */
 	struct fake_req *cread = client_call(&f, "x", 65536);
 	struct fake_req *sread = req_new();
-	door_end_read(f.server, sread, 100, NULL);
+	door_end_read(f.server, sread, 100, false, NULL);
 
 	char big[8192];
 	memset(big, 'b', sizeof(big));
@@ -256,11 +256,11 @@ START_TEST(whole_piece_waits_for_end)
 	/* a whole last piece: completed by the server's next read */
 	cread = client_call(&f, "y", 65536);
 	sread = req_new();
-	door_end_read(f.server, sread, 100, NULL);
+	door_end_read(f.server, sread, 100, false, NULL);
 	door_end_write(f.server, big, sizeof(big));
 	ck_assert_int_eq(cread->answers, 0);
 	struct fake_req *next = req_new();
-	ck_assert(door_end_read(f.server, next, 100, NULL));
+	ck_assert(door_end_read(f.server, next, 100, false, NULL));
 	ck_assert_uint_eq(cread->data->len, 8192);
 	req_free(cread), req_free(sread);
 
@@ -282,7 +282,7 @@ START_TEST(held_results_span_writes)
 	ck_assert_int_eq(door_end_hold_results(f.server), 0);
 	struct fake_req *cread = client_call(&f, "q", 100);
 	struct fake_req *sread = req_new();
-	door_end_read(f.server, sread, 100, NULL);
+	door_end_read(f.server, sread, 100, false, NULL);
 	write_str(f.server, "hello, ");
 	write_str(f.server, "world");
 	ck_assert_int_eq(cread->answers, 0);
@@ -301,7 +301,7 @@ START_TEST(empty_result_by_return)
 
 	struct fake_req *cread = client_call(&f, "q", 100);
 	struct fake_req *sread = req_new();
-	door_end_read(f.server, sread, 100, NULL);
+	door_end_read(f.server, sread, 100, false, NULL);
 	ck_assert_int_eq(door_end_return(f.server), 0);
 	assert_data(cread, "");
 	req_free(cread), req_free(sread);
@@ -314,7 +314,7 @@ START_TEST(client_busy_during_call)
 	struct fixture f = fixture_new();
 	struct fake_req *cread = client_call(&f, "a", 100);
 	struct fake_req *again = req_new();
-	ck_assert(!door_end_read(f.client, again, 100, &someone));
+	ck_assert(!door_end_read(f.client, again, 100, false, &someone));
 	assert_error(again, EBUSY);
 	ck_assert_int_eq(write_str(f.client, "b"), -EBUSY);
 	struct fake_req *ioc = req_new();
@@ -337,13 +337,13 @@ START_TEST(interrupt_before_server_takes)
 
 	/* A read retried after EINTR must not make a new, empty call. */
 	struct fake_req *retry = req_new();
-	ck_assert(!door_end_read(f.client, retry, 100, &someone));
+	ck_assert(!door_end_read(f.client, retry, 100, false, &someone));
 	assert_error(retry, ECANCELED);
 	req_free(retry);
 
 	/* The abandoned call left the queue: the server waits. */
 	struct fake_req *sread = req_new();
-	ck_assert(door_end_read(f.server, sread, 100, NULL));
+	ck_assert(door_end_read(f.server, sread, 100, false, NULL));
 	door_end_interrupt(f.server, sread);
 	assert_error(sread, EINTR);
 
@@ -361,7 +361,7 @@ START_TEST(interrupt_after_server_takes)
 	struct fixture f = fixture_new();
 	struct fake_req *cread = client_call(&f, "slow", 100);
 	struct fake_req *sread = req_new();
-	door_end_read(f.server, sread, 100, NULL);
+	door_end_read(f.server, sread, 100, false, NULL);
 	door_end_interrupt(f.client, cread);
 	assert_error(cread, EINTR);
 
@@ -372,7 +372,7 @@ START_TEST(interrupt_after_server_takes)
 	/* The client end is usable again. */
 	struct fake_req *c2 = client_call(&f, "next", 100);
 	struct fake_req *s2 = req_new();
-	door_end_read(f.server, s2, 100, NULL);
+	door_end_read(f.server, s2, 100, false, NULL);
 	assert_data(s2, "next");
 	write_str(f.server, "ok");
 	assert_data(c2, "ok");
@@ -386,7 +386,7 @@ START_TEST(client_closes_mid_call)
 	struct fixture f = fixture_new();
 	struct fake_req *cread = client_call(&f, "bye", 100);
 	struct fake_req *sread = req_new();
-	door_end_read(f.server, sread, 100, NULL);
+	door_end_read(f.server, sread, 100, false, NULL);
 	door_end_interrupt(f.client, cread);
 	door_end_release(f.client);
 	f.client = NULL;
@@ -402,10 +402,10 @@ START_TEST(server_close_revokes)
 	struct door_end *c2 = door_end_new(f.door, 1000, false);
 	struct fake_req *taken = client_call(&f, "taken", 100);
 	struct fake_req *sread = req_new();
-	door_end_read(f.server, sread, 100, NULL);
+	door_end_read(f.server, sread, 100, false, NULL);
 
 	struct fake_req *waiting = req_new();
-	ck_assert(door_end_read(c2, waiting, 100, &someone));
+	ck_assert(door_end_read(c2, waiting, 100, false, &someone));
 
 	door_end_release(f.server);
 	f.server = NULL;
@@ -416,9 +416,9 @@ START_TEST(server_close_revokes)
 	ck_assert_int_eq(write_str(f.client, "later"), -EBADF);
 	/* A retried read hears the failure again before anything else. */
 	struct fake_req *again = req_new(), *later = req_new();
-	ck_assert(!door_end_read(f.client, again, 100, &someone));
+	ck_assert(!door_end_read(f.client, again, 100, false, &someone));
 	assert_error(again, ECONNRESET);
-	ck_assert(!door_end_read(f.client, later, 100, &someone));
+	ck_assert(!door_end_read(f.client, later, 100, false, &someone));
 	assert_error(later, EBADF);
 	req_free(again);
 
@@ -439,7 +439,7 @@ START_TEST(server_close_delivers_partial_result)
 	door_set_write_piece_max(8192);
 	struct fake_req *cread = client_call(&f, "x", 65536);
 	struct fake_req *sread = req_new();
-	door_end_read(f.server, sread, 100, NULL);
+	door_end_read(f.server, sread, 100, false, NULL);
 	char big[8192];
 	memset(big, 'p', sizeof(big));
 	door_end_write(f.server, big, sizeof(big));
@@ -459,7 +459,7 @@ START_TEST(ioctl_call)
 	struct fake_req *ioc = req_new();
 	ck_assert(door_end_call(f.client, ioc, "ping", 4, &someone));
 	struct fake_req *sread = req_new();
-	door_end_read(f.server, sread, 100, NULL);
+	door_end_read(f.server, sread, 100, false, NULL);
 	assert_data(sread, "ping");     /* not the half-written args */
 
 	struct doorfs_caller who;
@@ -493,12 +493,12 @@ START_TEST(data_limits)
 	ck_assert_int_eq(write_str(f.client, "tail"), -E2BIG);
 	/* ... until a read has reported it; then the descriptor is fresh. */
 	struct fake_req *told = req_new();
-	ck_assert(!door_end_read(f.client, told, 100, &someone));
+	ck_assert(!door_end_read(f.client, told, 100, false, &someone));
 	assert_error(told, E2BIG);
 	req_free(told);
 	struct fake_req *cread = client_call(&f, "small", 100);
 	struct fake_req *sread = req_new();
-	door_end_read(f.server, sread, 100, NULL);
+	door_end_read(f.server, sread, 100, false, NULL);
 	assert_data(sread, "small");
 
 	door_set_write_piece_max(half);         /* keep the result open */
@@ -528,14 +528,14 @@ START_TEST(per_user_limit)
 
 	/* The bytes stay charged while they wait in a call... */
 	struct fake_req *cread = req_new();
-	door_end_read(f.client, cread, 100, &someone);
+	door_end_read(f.client, cread, 100, false, &someone);
 	ck_assert_uint_eq(charge_held(1000), 600);
 	ck_assert_int_eq(door_end_write(other, bytes, 600), -ENOBUFS);
 	door_end_interrupt(f.client, cread);
 	/* ... and come back when the call goes. */
 	ck_assert_uint_eq(charge_held(1000), 0);
 	struct fake_req *told = req_new();
-	door_end_read(other, told, 100, &someone);
+	door_end_read(other, told, 100, false, &someone);
 	assert_error(told, ENOBUFS);
 	ck_assert_int_eq(door_end_write(other, bytes, 600), 600);
 	req_free(told);
@@ -565,12 +565,12 @@ START_TEST(serve_with_token)
 	/* Two calls in progress at once, one per server end. */
 	struct door_end *c2 = door_end_new(f.door, 1000, false);
 	struct fake_req *s1 = req_new(), *s2 = req_new();
-	ck_assert(door_end_read(f.server, s1, 100, NULL));
-	ck_assert(door_end_read(second, s2, 100, NULL));
+	ck_assert(door_end_read(f.server, s1, 100, false, NULL));
+	ck_assert(door_end_read(second, s2, 100, false, NULL));
 	struct fake_req *r1 = client_call(&f, "one", 100);
 	struct fake_req *r2 = req_new();
 	write_str(c2, "two");
-	door_end_read(c2, r2, 100, &someone);
+	door_end_read(c2, r2, 100, false, &someone);
 	assert_data(s1, "one");
 	assert_data(s2, "two");
 	write_str(second, "2");
@@ -607,7 +607,7 @@ START_TEST(poll_server_end)
 	ck_assert(door_end_poll(f.server, NULL) & POLLIN);
 
 	struct fake_req *sread = req_new();
-	door_end_read(f.server, sread, 100, NULL);
+	door_end_read(f.server, sread, 100, false, NULL);
 	write_str(f.server, "ok");
 	ck_assert(!(door_end_poll(f.server, NULL) & POLLIN));
 
@@ -651,6 +651,53 @@ START_TEST(info_fields)
 }
 END_TEST
 
+START_TEST(libdoor_setup_and_revoke)
+{
+	struct fixture f = fixture_new();
+	struct doorfs_setup setup = {
+		.version = DOORFS_VERSION,
+		.attributes = DOORFS_ATTR_UNREF | DOORFS_ATTR_PRIVATE,
+		.proc = 0x1234, .data = 0x5678, .rendezvous = "doorfs/test",
+	};
+	ck_assert(!door_is_libdoor(f.door));
+	ck_assert_int_eq(door_end_setup(f.client, &setup), -EPERM);
+	ck_assert_int_eq(door_end_setup(f.server, &setup), 0);
+	ck_assert(door_is_libdoor(f.door));
+
+	struct doorfs_info info;
+	door_info(f.door, 100, &info);
+	ck_assert_uint_eq(info.proc, 0x1234);
+	ck_assert_uint_eq(info.data, 0x5678);
+	ck_assert_uint_eq(info.attributes, DOORFS_ATTR_UNREF |
+			  DOORFS_ATTR_PRIVATE | DOORFS_ATTR_LOCAL);
+
+	struct doorfs_rendezvous where;
+	ck_assert_int_eq(door_rendezvous(f.door, &where), 0);
+	ck_assert_str_eq(where.name, "doorfs/test");
+	ck_assert_int_eq(where.pid, 100);
+	ck_assert_uint_eq(where.id, info.id);
+
+	struct doorfs_setup bad = setup;
+	bad.attributes = 0x200;         /* DOOR_PRIVCREATE: internal only */
+	ck_assert_int_eq(door_end_setup(f.server, &bad), -EINVAL);
+	bad = setup;
+	memset(bad.rendezvous, 'x', sizeof(bad.rendezvous));
+	ck_assert_int_eq(door_end_setup(f.server, &bad), -EINVAL);
+
+	/* A nonblocking server read with nothing to take: EAGAIN. */
+	struct fake_req *nb = req_new();
+	ck_assert(!door_end_read(f.server, nb, 100, true, NULL));
+	assert_error(nb, EAGAIN);
+
+	ck_assert_int_eq(door_end_revoke(f.client), -EPERM);
+	ck_assert_int_eq(door_end_revoke(f.server), 0);
+	ck_assert(door_is_revoked(f.door));
+	ck_assert_int_eq(door_rendezvous(f.door, &where), -EBADF);
+	req_free(nb);
+	fixture_free(&f);
+}
+END_TEST
+
 static Suite *door_suite(void)
 {
 	Suite *s = suite_create("door");
@@ -681,6 +728,7 @@ static Suite *door_suite(void)
 	tcase_add_test(tc, serve_with_token);
 	tcase_add_test(tc, poll_server_end);
 	tcase_add_test(tc, info_fields);
+	tcase_add_test(tc, libdoor_setup_and_revoke);
 	suite_add_tcase(s, tc);
 	return s;
 }
