@@ -2,9 +2,9 @@
  * fuse_ops.c: the FUSE low-level operations of doorfsd.
  *
  * Each operation decodes its request, asks the namespace (namespace.c) or
- * the door layer (door.c) and replies exactly once.  Requests that must
+ * the call path (calls.c) and replies exactly once.  Requests that must
  * wait for another process (a call's result, a server's next call) are
- * left unanswered here and answered by door.c through door_replies when
+ * left unanswered here and answered by calls.c through door_replies when
  * the event comes; they get an interrupt callback so a signal to the
  * waiting process ends the wait with EINTR.  The session loop is
  * single-threaded, so nothing here locks.
@@ -18,7 +18,7 @@
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
 
-#include "door.h"
+#include "calls.h"
 #include "fuse_ops.h"
 #include "log.h"
 #include "namespace.h"
@@ -530,6 +530,12 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		}
 		reply_status(req, door_end_setup(fh->end, in_buf));
 		return;
+	case DOORFS_IOC_PARAMS: {
+		struct doorfs_params params;
+		door_params(door_end_door(fh->end), &params);
+		fuse_reply_ioctl(req, 0, &params, sizeof(params));
+		return;
+	}
 	case DOORFS_IOC_REVOKE:
 		reply_status(req, door_end_revoke(fh->end));
 		return;

@@ -85,11 +85,18 @@ struct doorfs_caller {
  * The daemon reports proc, data and attributes through door_info and
  * hands the rendezvous to callers (DOORFS_IOC_RENDEZVOUS).
  */
+struct doorfs_params {
+	uint64_t data_min;      /* DOOR_PARAM_DATA_MIN */
+	uint64_t data_max;      /* DOOR_PARAM_DATA_MAX */
+	uint64_t desc_max;      /* DOOR_PARAM_DESC_MAX */
+};
+
 struct doorfs_setup {
 	uint32_t version;       /* DOORFS_VERSION */
 	uint32_t attributes;    /* DOORFS_ATTR_* given to door_create */
 	uint64_t proc;
 	uint64_t data;
+	struct doorfs_params params;    /* door_setparam sends them again */
 	char     rendezvous[DOORFS_RENDEZVOUS_MAX]; /* NUL-terminated */
 };
 
@@ -128,6 +135,9 @@ struct doorfs_rendezvous {
 #define DOORFS_IOC_RENDEZVOUS   _IOR(DOORFS_IOC_MAGIC, 9, struct doorfs_rendezvous)
 /* Server end: revoke the door now (door_revoke). */
 #define DOORFS_IOC_REVOKE       _IO(DOORFS_IOC_MAGIC, 10)
+/* Any door descriptor: door_getparam's values (file-plane doors: the
+ * defaults, no minimum and no maximum). */
+#define DOORFS_IOC_PARAMS       _IOR(DOORFS_IOC_MAGIC, 11, struct doorfs_params)
 
 /*
  * The fast plane: libdoor client to libdoor server, the daemon not in the

@@ -1,5 +1,5 @@
 /*
- * door.h: doors, the calls made on them, and the descriptors that serve
+ * calls.h: doors, the calls made on them, and the descriptors that serve
  * and make those calls.
  *
  * Every open descriptor on a door file is a door_end: a server end (the
@@ -13,8 +13,8 @@
  * every entry point here is called from it.  It knows nothing of FUSE;
  * requests are opaque pointers.
  */
-#ifndef DOORFS_DOOR_H
-#define DOORFS_DOOR_H
+#ifndef DOORFS_CALLS_H
+#define DOORFS_CALLS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -104,6 +104,7 @@ int door_end_setup(struct door_end *end, const struct doorfs_setup *setup);
 int door_end_revoke(struct door_end *end);
 bool door_is_libdoor(const struct door *door);
 pid_t door_server_pid(const struct door *door);
+void door_params(const struct door *door, struct doorfs_params *out);
 /* Where callers reach the server; -EBADF once revoked. */
 int door_rendezvous(const struct door *door, struct doorfs_rendezvous *out);
 

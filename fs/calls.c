@@ -1,5 +1,5 @@
 /*
- * door.c: the call path of the file plane.
+ * calls.c: the call path of the file plane.
  *
  * A call is born when a client end reads (or issues DOORFS_IOC_CALL),
  * waits in its door's pending queue until a server end takes it, and dies
@@ -28,7 +28,7 @@
 #include <glib.h>
 
 #include "charge.h"
-#include "door.h"
+#include "calls.h"
 #include "log.h"
 
 struct door {
@@ -43,6 +43,7 @@ struct door {
 	/* Set by a libdoor server (DOORFS_IOC_SETUP); zero for file-plane. */
 	uint32_t attributes;
 	uint64_t proc, data;
+	struct doorfs_params params;
 	char rendezvous[DOORFS_RENDEZVOUS_MAX];
 	unsigned refs;          /* the name, plus one per end */
 
@@ -148,6 +149,8 @@ struct door *door_new(pid_t server_pid, uid_t uid, gid_t gid)
 	door->uid = uid;
 	door->gid = gid;
 	door->refs = 1;
+	door->params.data_max = UINT64_MAX;
+	door->params.desc_max = INT32_MAX;
 	g_queue_init(&door->pending);
 	g_queue_init(&door->idle);
 	g_queue_init(&door->servers);
@@ -703,6 +706,7 @@ int door_end_setup(struct door_end *end, const struct doorfs_setup *setup)
 	door->attributes = setup->attributes;
 	door->proc = setup->proc;
 	door->data = setup->data;
+	door->params = setup->params;
 	memcpy(door->rendezvous, setup->rendezvous, sizeof(door->rendezvous));
 	return 0;
 }
@@ -727,6 +731,11 @@ int door_rendezvous(const struct door *door, struct doorfs_rendezvous *out)
 	out->id = door->id;
 	memcpy(out->name, door->rendezvous, sizeof(out->name));
 	return 0;
+}
+
+void door_params(const struct door *door, struct doorfs_params *out)
+{
+	*out = door->params;
 }
 
 int door_end_revoke(struct door_end *end)

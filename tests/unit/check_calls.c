@@ -1,7 +1,7 @@
 /*
- * check_door.c: unit tests of the file plane's call path (fs/door.c).
+ * check_calls.c: unit tests of the file plane's call path (fs/calls.c).
  *
- * Requests are fake: each records how door.c answered it, and answering
+ * Requests are fake: each records how calls.c answered it, and answering
  * one twice fails the test, so every path is checked for "exactly once".
  */
 #include <check.h>
@@ -14,7 +14,7 @@
 #include <glib.h>
 
 #include "charge.h"
-#include "door.h"
+#include "calls.h"
 
 struct fake_req {
 	int answers;            /* must end up 1 */
@@ -658,11 +658,19 @@ START_TEST(libdoor_setup_and_revoke)
 		.version = DOORFS_VERSION,
 		.attributes = DOORFS_ATTR_UNREF | DOORFS_ATTR_PRIVATE,
 		.proc = 0x1234, .data = 0x5678, .rendezvous = "doorfs/test",
+		.params = { .data_min = 1, .data_max = 100, .desc_max = 0 },
 	};
+	struct doorfs_params params;
+	door_params(f.door, &params);
+	ck_assert_uint_eq(params.data_max, UINT64_MAX);  /* the defaults */
+	ck_assert_uint_eq(params.desc_max, INT32_MAX);
 	ck_assert(!door_is_libdoor(f.door));
 	ck_assert_int_eq(door_end_setup(f.client, &setup), -EPERM);
 	ck_assert_int_eq(door_end_setup(f.server, &setup), 0);
 	ck_assert(door_is_libdoor(f.door));
+	door_params(f.door, &params);
+	ck_assert_uint_eq(params.data_min, 1);
+	ck_assert_uint_eq(params.data_max, 100);
 
 	struct doorfs_info info;
 	door_info(f.door, 100, &info);
