@@ -123,7 +123,8 @@ static void reply_data(void *req, enum held_kind kind, const void *buf,
 		.version = DOORFS_VERSION,
 		.result_size = (uint32_t)len,
 	};
-	memcpy(out.data, buf, len);
+	if (len)
+		memcpy(out.data, buf, len);     /* an empty result has no buf */
 	fuse_reply_ioctl(req, 0, &out, sizeof(out));
 }
 
