@@ -1,0 +1,604 @@
+/*
+ * call.c: door_call, the client side of both planes.
+ *
+ * A door served by libdoor is called through the fast plane: the calling
+ * thread keeps one connection per door (made on its first call), writes
+ * the arguments into the shared slot, flips it to CALL and rings the
+ * server's doorbell; the reply comes back in the same slot.  While the
+ * server runs on another CPU the caller spins briefly on the slot; after
+ * that it sleeps in poll() on its wake eventfd and the connection socket.
+ * poll() rather than a futex because poll is never restarted after a
+ * signal handler (illumos: door_call returns EINTR even with SA_RESTART)
+ * and because the socket hangs up when the server process dies.
+ *
+ * A door served through the file plane (no rendezvous) is called with
+ * DOORFS_IOC_CALL when the arguments fit, else with write and read.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "libdoor.h"
+
+/*
+ * How long a caller spins on the slot before sleeping, while the server
+ * runs on another CPU.  A handoff between two running CPUs takes about
+ * 0.1 us; a sleep and wake-up about 40 us.  Spinning a few microseconds
+ * catches short procedures without stealing long from a 2-CPU machine.
+ */
+#define SPIN_LOOPS 4000
+
+/* Connections a thread keeps open, one per door it calls. */
+#define CONNS_PER_THREAD 16
+
+struct client_conn {
+	dev_t dev;
+	ino_t ino;
+	unsigned fork_gen;              /* made in this process, not a parent */
+	bool fileplane;                 /* no fast plane: DOORFS_IOC_CALL */
+	int sock, wake, doorbell;
+	struct doorfs_slot *slot;
+	uint64_t seq;
+};
+
+static __thread struct client_conn *conns[CONNS_PER_THREAD];
+static atomic_uint fork_gen;
+static pthread_key_t conns_key;
+static pthread_once_t conns_once = PTHREAD_ONCE_INIT;
+
+static void conn_close(struct client_conn *c)
+{
+	if (!c->fileplane) {
+		close(c->sock);
+		close(c->wake);
+		close(c->doorbell);
+		munmap(c->slot, DOORFS_SLOT_SIZE);
+	}
+	free(c);
+}
+
+/* A thread's connections go with it. */
+static void conns_destroy(void *unused)
+{
+	(void)unused;
+	for (int i = 0; i < CONNS_PER_THREAD; i++) {
+		if (conns[i])
+			conn_close(conns[i]);
+		conns[i] = NULL;
+	}
+}
+
+/*
+ * After fork the child's copy of a connection shares the parent's slot
+ * and socket: it must never use them.  Descriptors are closed lazily,
+ * when the child next looks (the parent keeps its own).
+ */
+static void after_fork_child(void)
+{
+	atomic_fetch_add(&fork_gen, 1);
+}
+
+static void conns_init(void)
+{
+	pthread_key_create(&conns_key, conns_destroy);
+	pthread_atfork(NULL, NULL, after_fork_child);
+}
+
+void call_forget_all(void)
+{
+	conns_destroy(NULL);
+}
+
+static struct client_conn *conn_find(dev_t dev, ino_t ino)
+{
+	unsigned gen = atomic_load(&fork_gen);
+	for (int i = 0; i < CONNS_PER_THREAD; i++) {
+		struct client_conn *c = conns[i];
+		if (!c)
+			continue;
+		if (c->fork_gen != gen) {
+			conn_close(c);
+			conns[i] = NULL;
+			continue;
+		}
+		if (c->dev == dev && c->ino == ino)
+			return c;
+	}
+	return NULL;
+}
+
+static void conn_forget(struct client_conn *c)
+{
+	for (int i = 0; i < CONNS_PER_THREAD; i++)
+		if (conns[i] == c)
+			conns[i] = NULL;
+	conn_close(c);
+}
+
+static void conn_keep(struct client_conn *c)
+{
+	pthread_once(&conns_once, conns_init);
+	pthread_setspecific(conns_key, conns);  /* arms the destructor */
+	for (int i = 0; i < CONNS_PER_THREAD; i++) {
+		if (!conns[i]) {
+			conns[i] = c;
+			return;
+		}
+	}
+	conn_close(conns[0]);           /* full: drop the oldest */
+	memmove(conns, conns + 1, (CONNS_PER_THREAD - 1) * sizeof(*conns));
+	conns[CONNS_PER_THREAD - 1] = c;
+}
+
+/* Send hello and our three descriptors; take the doorbell back. */
+static int handshake(struct client_conn *c, int d, int slotfd, uint64_t id)
+{
+	struct doorfs_hello hello = {
+		.version = DOORFS_VERSION, .slot_size = DOORFS_SLOT_SIZE,
+		.door_id = id,
+	};
+	int fds[3] = { d, slotfd, c->wake };
+	struct iovec iov = { &hello, sizeof(hello) };
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(fds))];
+	} ctl;
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+	if (sendmsg(c->sock, &msg, MSG_NOSIGNAL) < 0)
+		return EBADF;
+
+	struct doorfs_welcome welcome;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} back;
+	iov = (struct iovec){ &welcome, sizeof(welcome) };
+	msg = (struct msghdr){
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = back.buf, .msg_controllen = sizeof(back.buf),
+	};
+	ssize_t n;
+	do
+		n = recvmsg(c->sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n != sizeof(welcome))
+		return EBADF;           /* the server is gone */
+	cm = CMSG_FIRSTHDR(&msg);
+	if (welcome.error)
+		return welcome.error == EBADF ? EBADF : EAGAIN;
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return EAGAIN;
+	memcpy(&c->doorbell, CMSG_DATA(cm), sizeof(int));
+	return 0;
+}
+
+/* A connection to the door's server, made on a thread's first call. */
+static int conn_open(int d, const struct stat *st, struct client_conn **out)
+{
+	if (!doorfs_fd_is_door(d))
+		return EBADF;
+	struct doorfs_rendezvous where;
+	if (ioctl(d, DOORFS_IOC_RENDEZVOUS, &where) < 0)
+		return EBADF;           /* not a door, or revoked */
+
+	struct client_conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return ENOMEM;
+	c->dev = st->st_dev;
+	c->ino = st->st_ino;
+	c->fork_gen = atomic_load(&fork_gen);
+	c->sock = c->wake = c->doorbell = -1;
+	if (!where.name[0]) {
+		c->fileplane = true;
+		*out = c;
+		return 0;
+	}
+
+	int err = EAGAIN, slotfd = -1;
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	where.name[sizeof(where.name) - 1] = '\0';
+	size_t len = strlen(where.name);
+	memcpy(addr.sun_path + 1, where.name, len);
+	socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len);
+
+	c->sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	c->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	slotfd = memfd_create("door-slot", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (c->sock < 0 || c->wake < 0 || slotfd < 0)
+		goto fail;
+	if (connect(c->sock, (struct sockaddr *)&addr, alen) < 0) {
+		err = EBADF;            /* the server process is gone */
+		goto fail;
+	}
+	if (ftruncate(slotfd, DOORFS_SLOT_SIZE) < 0 ||
+	    fcntl(slotfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+		  F_SEAL_SEAL) < 0)
+		goto fail;
+	c->slot = mmap(NULL, DOORFS_SLOT_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, slotfd, 0);
+	if (c->slot == MAP_FAILED) {
+		c->slot = NULL;
+		goto fail;
+	}
+	c->slot->version = DOORFS_VERSION;
+	err = handshake(c, d, slotfd, where.id);
+	if (err)
+		goto fail;
+	close(slotfd);
+	*out = c;
+	return 0;
+
+fail:
+	if (slotfd >= 0)
+		close(slotfd);
+	if (c->slot)
+		munmap(c->slot, DOORFS_SLOT_SIZE);
+	if (c->sock >= 0)
+		close(c->sock);
+	if (c->wake >= 0)
+		close(c->wake);
+	free(c);
+	return err;
+}
+
+/* Send arguments too large for the slot in a sealed memfd. */
+static int send_bulk(struct client_conn *c, const char *data, size_t size)
+{
+	int fd = memfd_create("door-args", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return errno == EMFILE ? EMFILE : ENOMEM;
+	int err = 0;
+	for (size_t done = 0; done < size && !err;) {
+		ssize_t n = write(fd, data + done, size - done);
+		if (n < 0)
+			err = errno == EFAULT ? EFAULT : ENOMEM;
+		else
+			done += (size_t)n;
+	}
+	if (!err && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+			  F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+		err = ENOMEM;
+	if (!err) {
+		struct doorfs_bulk bulk = {
+			.version = DOORFS_VERSION, .seq = c->seq, .size = size,
+		};
+		struct iovec iov = { &bulk, sizeof(bulk) };
+		union {
+			struct cmsghdr align;
+			char buf[CMSG_SPACE(sizeof(int))];
+		} ctl;
+		struct msghdr msg = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+		};
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+		if (sendmsg(c->sock, &msg, MSG_NOSIGNAL) < 0)
+			err = EBADF;
+	}
+	close(fd);
+	return err;
+}
+
+/* Receive the memfd of a bulk result; *fd is owned by the caller. */
+static int recv_bulk(struct client_conn *c, uint64_t size, int *fd)
+{
+	struct doorfs_bulk bulk;
+	struct iovec iov = { &bulk, sizeof(bulk) };
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+	};
+	ssize_t n;
+	do
+		n = recvmsg(c->sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+	if (n != sizeof(bulk) || !cm || cm->cmsg_type != SCM_RIGHTS)
+		return EOVERFLOW;
+	memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	if (bulk.seq != c->seq || bulk.size != size) {
+		close(*fd);
+		return EOVERFLOW;
+	}
+	return 0;
+}
+
+static uint32_t slot_state(const struct doorfs_slot *slot)
+{
+	return atomic_load((_Atomic uint32_t *)&slot->state);
+}
+
+/*
+ * Wait for the reply.  0 when it is in the slot; EINTR for a signal or a
+ * server that died serving the call; EBADF for one that died before.
+ */
+static int wait_reply(struct client_conn *c)
+{
+	struct doorfs_slot *slot = c->slot;
+	for (int i = 0; i < SPIN_LOOPS; i++) {
+		uint32_t state = slot_state(slot);
+		if (state == DOORFS_SLOT_REPLY)
+			return 0;
+		int cpu = atomic_load((_Atomic int32_t *)&slot->server_cpu);
+		/* Spin only while the server runs somewhere else. */
+		if (state != DOORFS_SLOT_SERVING || cpu < 0 ||
+		    cpu == sched_getcpu())
+			break;
+		__builtin_ia32_pause();
+	}
+
+	for (;;) {
+		atomic_store((_Atomic uint32_t *)&slot->client_sleeping, 1);
+		if (slot_state(slot) == DOORFS_SLOT_REPLY)
+			break;
+		struct pollfd fds[2] = {
+			{ .fd = c->wake, .events = POLLIN },
+			{ .fd = c->sock, .events = 0 },
+		};
+		int n = poll(fds, 2, -1);
+		if (n < 0 && errno == EINTR) {
+			atomic_store((_Atomic uint32_t *)&slot->client_sleeping, 0);
+			return EINTR;
+		}
+		if (fds[0].revents & POLLIN) {
+			uint64_t count;
+			ssize_t r = read(c->wake, &count, sizeof(count));
+			(void)r;
+		}
+		if (slot_state(slot) == DOORFS_SLOT_REPLY)
+			break;
+		if (fds[1].revents & (POLLHUP | POLLERR))
+			return slot_state(slot) == DOORFS_SLOT_CALL ? EBADF : EINTR;
+	}
+	atomic_store((_Atomic uint32_t *)&slot->client_sleeping, 0);
+	return 0;
+}
+
+static size_t roundup_size(size_t n, size_t to)
+{
+	return (n + to - 1) / to * to;
+}
+
+/*
+ * Place a result of size bytes where illumos puts it: in rbuf when it
+ * fits, else in a fresh mapping the caller munmaps.  bulk_fd, if not -1,
+ * holds the bytes (sealed); otherwise they are at src.
+ */
+static int place_result(door_arg_t *params, const char *src, int bulk_fd,
+			size_t size)
+{
+	if (size == 0) {
+		params->data_size = 0;
+		params->desc_num = 0;
+		return 0;
+	}
+	char *dst = params->rbuf;
+	if (size > params->rsize) {
+		size_t len = roundup_size(size, (size_t)sysconf(_SC_PAGESIZE));
+		void *p = bulk_fd >= 0 ?
+			mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+			     bulk_fd, 0) :
+			mmap(NULL, len, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return EOVERFLOW;
+		dst = p;
+		params->rbuf = dst;
+		params->rsize = len;
+		if (bulk_fd >= 0)
+			goto placed;    /* the mapping is the result */
+	}
+	if (bulk_fd >= 0) {
+		void *p = mmap(NULL, size, PROT_READ, MAP_SHARED, bulk_fd, 0);
+		if (p == MAP_FAILED)
+			return EOVERFLOW;
+		memmove(dst, p, size);
+		munmap(p, size);
+	} else {
+		memmove(dst, src, size);
+	}
+placed:
+	params->data_ptr = dst;
+	params->data_size = size;
+	params->desc_ptr = (door_desc_t *)(void *)(dst +
+		roundup_size(size, sizeof(door_desc_t)));
+	params->desc_num = 0;
+	return 0;
+}
+
+static int call_fast(struct client_conn *c, door_arg_t *params)
+{
+	struct doorfs_slot *slot = c->slot;
+	size_t size = params ? params->data_size : 0;
+	uint32_t flags = params ? 0 : DOORFS_SLOT_NO_RESULT;
+	c->seq++;
+	if (size > DOORFS_SLOT_DATA_MAX) {
+		int err = send_bulk(c, params->data_ptr, size);
+		if (err)
+			return err;
+		flags |= DOORFS_SLOT_BULK;
+	} else if (size) {
+		memcpy((char *)(slot + 1), params->data_ptr, size);
+	}
+	slot->size = size;
+	slot->flags = flags;
+	slot->seq = c->seq;
+	slot->error = 0;
+	slot->server_cpu = -1;
+	atomic_store((_Atomic uint32_t *)&slot->state, DOORFS_SLOT_CALL);
+	uint64_t one = 1;
+	if (write(c->doorbell, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		return EBADF;
+
+	int err = wait_reply(c);
+	if (err)
+		return err;
+
+	err = slot->error;
+	uint64_t rsize = slot->size;
+	uint32_t rflags = slot->flags;
+	atomic_store((_Atomic uint32_t *)&slot->state, DOORFS_SLOT_IDLE);
+	if (err)
+		return err;
+	if (!params)
+		return rsize ? E2BIG : 0;
+	if (rflags & DOORFS_SLOT_BULK) {
+		int fd;
+		err = recv_bulk(c, rsize, &fd);
+		if (!err) {
+			err = place_result(params, NULL, fd, rsize);
+			close(fd);
+		}
+		return err;
+	}
+	if (rsize > DOORFS_SLOT_DATA_MAX)
+		return EOVERFLOW;
+	return place_result(params, (char *)(slot + 1), -1, rsize);
+}
+
+/* A door served through the file plane: one ioctl, or write and read. */
+static int call_fileplane(int d, door_arg_t *params)
+{
+	size_t size = params ? params->data_size : 0;
+	if (size <= DOORFS_CALL_INLINE_MAX) {
+		struct doorfs_call *call = malloc(sizeof(*call));
+		if (!call)
+			return ENOMEM;
+		memset(call, 0, offsetof(struct doorfs_call, data));
+		call->version = DOORFS_VERSION;
+		call->arg_size = (uint32_t)size;
+		if (size)
+			memcpy(call->data, params->data_ptr, size);
+		int err = ioctl(d, DOORFS_IOC_CALL, call) < 0 ? errno : 0;
+		if (err == ECONNRESET)
+			err = EINTR;    /* illumos: the server died serving */
+		if (!err && params)
+			err = place_result(params, call->data, -1,
+					   call->result_size);
+		else if (!err && call->result_size)
+			err = E2BIG;
+		free(call);
+		return err == E2BIG && params ? EOVERFLOW : err;
+	}
+
+	/* Too big for the ioctl: write and read on a descriptor of our own. */
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", d);
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return errno == EACCES ? EACCES : EBADF;
+	int err = 0;
+	for (size_t done = 0; done < size && !err;) {
+		ssize_t n = write(fd, params->data_ptr + done, size - done);
+		if (n < 0)
+			err = errno;
+		else
+			done += (size_t)n;
+	}
+	size_t cap = 1 << 16, got = 0;
+	char *buf = err ? NULL : malloc(cap);
+	while (!err) {
+		if (!buf) {
+			err = ENOMEM;
+			break;
+		}
+		if (got == cap) {
+			char *grown = realloc(buf, cap * 2);
+			if (!grown) {
+				err = ENOMEM;
+				break;
+			}
+			buf = grown;
+			cap *= 2;
+		}
+		ssize_t n = read(fd, buf + got, cap - got);
+		if (n < 0)
+			err = errno == ECONNRESET ? EINTR : errno;
+		else if (n == 0)
+			break;
+		else
+			got += (size_t)n;
+	}
+	if (!err)
+		err = place_result(params, buf, -1, got);
+	free(buf);
+	close(fd);
+	return err;
+}
+
+LIBDOOR_EXPORT int door_call(int d, door_arg_t *params)
+{
+	if (params && params->desc_num > 0) {
+		door_desc_t *dp = params->desc_ptr;
+		if (params->desc_num > 1024) {
+			errno = E2BIG;
+			return -1;
+		}
+		for (uint_t i = 0; i < params->desc_num; i++) {
+			if (!(dp[i].d_attributes & DOOR_DESCRIPTOR)) {
+				errno = EINVAL;
+				return -1;
+			}
+		}
+	}
+
+	struct stat st;
+	if (fstat(d, &st) < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	struct client_conn *c = conn_find(st.st_dev, st.st_ino);
+	int err = 0;
+	if (!c) {
+		err = conn_open(d, &st, &c);
+		if (err) {
+			errno = err;
+			return -1;
+		}
+		conn_keep(c);
+	}
+	if (params && params->desc_num > 0) {
+		errno = ENOSYS;         /* descriptor passing: not yet */
+		return -1;
+	}
+
+	err = c->fileplane ? call_fileplane(d, params) : call_fast(c, params);
+	if (err == EINTR || (err == EBADF && !c->fileplane)) {
+		/* The server may still answer this call later: never reuse
+		 * the slot.  The next call connects afresh. */
+		conn_forget(c);
+	}
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}

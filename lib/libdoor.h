@@ -1,0 +1,88 @@
+/*
+ * libdoor.h: what libdoor's modules share.  Private: never installed.
+ *
+ *   mount.c     finding the doorfs mount, making door files
+ *   registry.c  the doors this process created
+ *   server.c    the fast plane's listening side: connections, pools,
+ *               door_return and the calls a server thread makes
+ *   call.c      door_call: the client side of both planes
+ *   door.c      the rest of the public API (create, info, revoke, params)
+ *
+ * Errors inside libdoor: functions return 0 or an errno value (positive);
+ * only the public entry points set errno and return -1.
+ */
+#ifndef LIBDOOR_H
+#define LIBDOOR_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <door.h>
+#include <doorfs.h>
+
+#define LIBDOOR_EXPORT __attribute__((visibility("default")))
+
+/* --- mount.c --- */
+
+/* Whether fd is an open file on a doorfs mount (any doorfs mount). */
+bool doorfs_fd_is_door(int fd);
+/* Make a new, nameless door file: *fd is its first server end. */
+int doorfs_new_door_file(int *fd);
+
+/* --- registry.c --- */
+
+struct pool;
+
+/* A door this process created. */
+struct ldoor {
+	int server_end;                 /* libdoor's own, for setup and revoke */
+	int user_fd;                    /* what door_create returned */
+	uint64_t id;
+	dev_t dev;
+	ino_t ino;
+	pid_t creator;                  /* the process that created it */
+	door_server_procedure_t *proc;
+	void *cookie;
+	uint_t attributes;
+	struct doorfs_params params;
+	struct pool *pool;              /* the global pool or its own */
+	uint64_t watch;                 /* its server end's handle in the pool */
+	atomic_bool revoked;
+	atomic_int refs;                /* registry + live connections */
+};
+
+void registry_add(struct ldoor *door);
+/* The live door at (dev, ino) created by this process, with a reference. */
+struct ldoor *registry_find(dev_t dev, ino_t ino);
+/* The same, found from any descriptor for it; NULL if none. */
+struct ldoor *registry_find_fd(int fd);
+void ldoor_ref(struct ldoor *door);
+void ldoor_unref(struct ldoor *door);
+/* Send the door's description (proc, cookie, params...) to the daemon. */
+int ldoor_publish(struct ldoor *door);
+
+/* --- server.c --- */
+
+/* Start (once per process) the listening side; *name is its rendezvous. */
+int server_start(const char **name);
+/* A new pool: the process-wide one, or a DOOR_PRIVATE door's own. */
+int pool_new(struct ldoor *private_door, struct pool **out);
+/* Serve the door's file-plane calls through its pool too; and stop. */
+int pool_watch_door(struct pool *pool, struct ldoor *door);
+void pool_unwatch_door(struct ldoor *door);
+/* The process-wide pool, made on first use (calls the create function). */
+int pool_global(struct pool **out);
+/* Call the server-create function as door_create must (illumos rules). */
+void pool_created(struct pool *pool, struct ldoor *door);
+/* The door this thread is bound to or serving, for DOOR_QUERY. */
+struct ldoor *server_thread_door(void);
+
+/* --- call.c --- */
+
+/* Forget client connections to doors of a process (after fork). */
+void call_forget_all(void);
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * mount.c: where doors live.
+ *
+ * A door descriptor is an open file on a doorfs mount.  libdoor finds the
+ * mount from $DOORFS (a directory on a doorfs mount), else the daemon's
+ * default mount points: /run/doors (the system-wide one) and then
+ * $XDG_RUNTIME_DIR/doors (a user's private one).  door_create fails with
+ * ENOENT when none is reachable: start doorfsd, or point DOORFS at a
+ * directory on a mount (see docs/LIBDOOR.md).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "libdoor.h"
+
+#define FUSE_SUPER_MAGIC 0x65735546
+
+bool doorfs_fd_is_door(int fd)
+{
+	struct statfs sfs;
+	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != FUSE_SUPER_MAGIC)
+		return false;
+	/* Another FUSE filesystem would not know this ioctl. */
+	struct doorfs_params params;
+	return ioctl(fd, DOORFS_IOC_PARAMS, &params) == 0;
+}
+
+/* Whether dir is a directory on a doorfs mount. */
+static bool on_doorfs(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	struct statfs sfs;
+	bool fuse = fstatfs(fd, &sfs) == 0 && sfs.f_type == FUSE_SUPER_MAGIC;
+	close(fd);
+	if (!fuse)
+		return false;
+
+	/* A FUSE mount: is it doorfs?  mountinfo names the type. */
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return false;
+	char *real = realpath(dir, NULL), *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+	while (real && getline(&line, &cap, f) > 0) {
+		char mnt[4096], type[64];
+		/* id parent major:minor root mountpoint options... - type ... */
+		const char *sep = strstr(line, " - ");
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+		    sscanf(sep + 3, "%63s", type) != 1)
+			continue;
+		size_t len = strlen(mnt);
+		if (strcmp(type, DOORFS_FSTYPE) == 0 &&
+		    strncmp(real, mnt, len) == 0 &&
+		    (real[len] == '/' || real[len] == '\0' || len == 1))
+			found = true;
+	}
+	free(line);
+	free(real);
+	fclose(f);
+	return found;
+}
+
+static int find_mount(char *dir, size_t len)
+{
+	const char *env = getenv("DOORFS");
+	if (env && *env) {
+		if (!on_doorfs(env))
+			return ENOENT;
+		snprintf(dir, len, "%s", env);
+		return 0;
+	}
+	if (on_doorfs("/run/doors")) {
+		snprintf(dir, len, "/run/doors");
+		return 0;
+	}
+	const char *runtime = getenv("XDG_RUNTIME_DIR");
+	if (runtime && *runtime) {
+		snprintf(dir, len, "%s/doors", runtime);
+		if (on_doorfs(dir))
+			return 0;
+	}
+	return ENOENT;
+}
+
+/*
+ * A door made by door_create has no name until fattach gives it one, so
+ * its file is created under a unique name and removed at once; the open
+ * descriptor keeps it alive.
+ */
+int doorfs_new_door_file(int *fd)
+{
+	char dir[4096], path[4200];
+	int err = find_mount(dir, sizeof(dir));
+	if (err)
+		return err;
+
+	uint64_t nonce;
+	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
+		nonce = (uint64_t)getpid() << 32 ^ (uint64_t)(uintptr_t)&nonce;
+	snprintf(path, sizeof(path), "%s/.door-%d-%016llx", dir, (int)getpid(),
+		 (unsigned long long)nonce);
+	int d = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+	if (d < 0)
+		return errno;
+	unlink(path);
+	*fd = d;
+	return 0;
+}

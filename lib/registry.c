@@ -1,0 +1,107 @@
+/*
+ * registry.c: the doors this process created.
+ *
+ * A door is found by the identity of its file (device and inode), which
+ * every descriptor for it shares: door_create's, one passed in a call, a
+ * name opened after fattach.  A door stays here while it lives; a revoked
+ * door stays until the last connection to it is gone, so a server thread
+ * never holds a dangling door.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "libdoor.h"
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ldoor **doors;
+static size_t ndoors, cap;
+
+void registry_add(struct ldoor *door)
+{
+	pthread_mutex_lock(&registry_lock);
+	if (ndoors == cap) {
+		size_t ncap = cap ? cap * 2 : 16;
+		struct ldoor **grown = realloc(doors, ncap * sizeof(*doors));
+		if (!grown)
+			abort();        /* a few pointers: out of memory indeed */
+		doors = grown;
+		cap = ncap;
+	}
+	doors[ndoors++] = door;
+	pthread_mutex_unlock(&registry_lock);
+}
+
+struct ldoor *registry_find(dev_t dev, ino_t ino)
+{
+	struct ldoor *found = NULL;
+	pid_t me = getpid();
+	pthread_mutex_lock(&registry_lock);
+	for (size_t i = 0; i < ndoors; i++) {
+		struct ldoor *d = doors[i];
+		/* After fork the child sees the parent's doors: not its own. */
+		if (d->dev == dev && d->ino == ino && d->creator == me) {
+			found = d;
+			ldoor_ref(found);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&registry_lock);
+	return found;
+}
+
+struct ldoor *registry_find_fd(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return NULL;
+	return registry_find(st.st_dev, st.st_ino);
+}
+
+void ldoor_ref(struct ldoor *door)
+{
+	atomic_fetch_add(&door->refs, 1);
+}
+
+/*
+ * The registry's own reference goes when the door is revoked; the last
+ * connection to a revoked door then frees it.
+ */
+void ldoor_unref(struct ldoor *door)
+{
+	if (atomic_fetch_sub(&door->refs, 1) != 1)
+		return;
+	pthread_mutex_lock(&registry_lock);
+	for (size_t i = 0; i < ndoors; i++) {
+		if (doors[i] == door) {
+			doors[i] = doors[--ndoors];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&registry_lock);
+	if (door->server_end >= 0)
+		close(door->server_end);
+	free(door);
+}
+
+int ldoor_publish(struct ldoor *door)
+{
+	struct doorfs_setup setup = {
+		.version = DOORFS_VERSION,
+		.attributes = door->attributes,
+		.proc = (uint64_t)(uintptr_t)door->proc,
+		.data = (uint64_t)(uintptr_t)door->cookie,
+		.params = door->params,
+	};
+	const char *name;
+	int err = server_start(&name);
+	if (err)
+		return err;
+	snprintf(setup.rendezvous, sizeof(setup.rendezvous), "%s", name);
+	if (ioctl(door->server_end, DOORFS_IOC_SETUP, &setup) < 0)
+		return errno;
+	return 0;
+}

@@ -1,0 +1,1042 @@
+/*
+ * server.c: the server side of libdoor.
+ *
+ * Listening.  A server process listens on one SOCK_SEQPACKET socket at an
+ * abstract address, its rendezvous, which the daemon hands to callers.
+ * A runtime thread accepts connections, checks each handshake (the
+ * caller must send an open descriptor of one of our doors, which we
+ * fstat: possession is proven by the kernel, never claimed) and watches
+ * connections for hang-ups.  It never serves a call.
+ *
+ * Serving.  A connection is one client thread calling one door through a
+ * shared slot (doorfs.h).  Each pool (the process-wide one, or a
+ * DOOR_PRIVATE door's own) is an epoll set of its connections' doorbells
+ * and its doors' file-plane server ends; a parked server thread is a
+ * thread in epoll_wait on its pool, and the kernel wakes exactly one of
+ * them per ring.  The woken thread claims the call by moving the slot
+ * from CALL to SERVING, copies the arguments out of the slot (the client
+ * can still write there), runs the procedure, and door_return writes the
+ * result back, flips the slot to REPLY and goes back to waiting.
+ *
+ * door_return does not return: like the illumos kernel, which restarts a
+ * server thread at the top of its stack, it longjmps to the frame where
+ * the thread first parked, dropping the procedure's frames.
+ *
+ * Objects the kernel hands back through epoll are named by handles (an
+ * index and a generation), never by pointer, so an event that arrives
+ * after its connection was freed is recognised and ignored.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "libdoor.h"
+#include "ucred_impl.h"
+
+struct pool {
+	int epfd;
+	atomic_int parked;              /* threads waiting in epoll_wait */
+	struct ldoor *door;             /* a private pool's door, else NULL */
+	bool started;                   /* the create function was called */
+};
+
+/* One client thread calling one door. */
+struct conn {
+	int sock;
+	int doorbell;                   /* the client rings it: we watch */
+	int client_wake;                /* we ring it: the client sleeps on it */
+	struct doorfs_slot *slot;
+	struct ldoor *door;             /* with a reference */
+	ucred_t *cred;                  /* the caller, as the kernel said */
+	atomic_int refs;                /* handle table + a serving thread */
+	atomic_bool dead;               /* the client hung up */
+	uint64_t handle;
+};
+
+/* --- handles --- */
+
+enum handle_kind { H_FREE, H_LISTEN, H_HANDSHAKE, H_CONN, H_DOOR };
+
+struct handle_entry {
+	enum handle_kind kind;
+	uint32_t gen;
+	void *obj;                      /* conn, door, or (intptr_t) socket */
+};
+
+static pthread_mutex_t server_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct handle_entry *handles;
+static uint32_t nhandles;
+
+static uint64_t handle_make(uint32_t index, uint32_t gen)
+{
+	return (uint64_t)gen << 32 | index;
+}
+
+/* Under server_lock. */
+static uint64_t handle_new(enum handle_kind kind, void *obj)
+{
+	uint32_t i;
+	for (i = 0; i < nhandles; i++)
+		if (handles[i].kind == H_FREE)
+			break;
+	if (i == nhandles) {
+		struct handle_entry *grown =
+			realloc(handles, (nhandles + 64) * sizeof(*handles));
+		if (!grown)
+			return 0;
+		memset(grown + nhandles, 0, 64 * sizeof(*handles));
+		handles = grown;
+		nhandles += 64;
+	}
+	handles[i].kind = kind;
+	handles[i].gen++;
+	handles[i].obj = obj;
+	return handle_make(i, handles[i].gen);
+}
+
+/* Under server_lock: the live entry for h, or NULL. */
+static struct handle_entry *handle_get(uint64_t h)
+{
+	uint32_t i = (uint32_t)h, gen = (uint32_t)(h >> 32);
+	if (i >= nhandles || handles[i].kind == H_FREE || handles[i].gen != gen)
+		return NULL;
+	return &handles[i];
+}
+
+static void handle_free(uint64_t h)
+{
+	struct handle_entry *e = handle_get(h);
+	if (e) {
+		e->kind = H_FREE;
+		e->obj = NULL;
+	}
+}
+
+/* --- the process's listening side --- */
+
+static struct {
+	pid_t owner;                    /* the process this state belongs to */
+	bool listening;                 /* listen_sock and runtime are up */
+	int listen_sock;
+	int epfd;                       /* the runtime thread's */
+	char name[DOORFS_RENDEZVOUS_MAX];
+	struct pool *global;
+	pthread_t runtime;
+} srv = { .listen_sock = -1, .epfd = -1 };
+
+static door_server_func_t default_server_func;
+static door_server_func_t *server_func = default_server_func;
+
+/* --- connections --- */
+
+static void conn_unref(struct conn *c)
+{
+	if (atomic_fetch_sub(&c->refs, 1) != 1)
+		return;
+	close(c->sock);
+	close(c->doorbell);
+	close(c->client_wake);
+	munmap(c->slot, DOORFS_SLOT_SIZE);
+	ucred_free(c->cred);
+	ldoor_unref(c->door);
+	free(c);
+}
+
+/* The client went away: stop watching it; a thread serving it finishes. */
+static void conn_hangup(struct conn *c)
+{
+	atomic_store(&c->dead, true);
+	epoll_ctl(c->door->pool->epfd, EPOLL_CTL_DEL, c->doorbell, NULL);
+	epoll_ctl(srv.epfd, EPOLL_CTL_DEL, c->sock, NULL);
+	pthread_mutex_lock(&server_lock);
+	handle_free(c->handle);
+	pthread_mutex_unlock(&server_lock);
+	conn_unref(c);
+}
+
+static bool is_eventfd(int fd)
+{
+	char path[64], target[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return strcmp(target, "anon_inode:[eventfd]") == 0;
+}
+
+/* Map the caller's slot, if it is one we can trust not to shrink. */
+static struct doorfs_slot *map_slot(int fd)
+{
+	struct stat st;
+	int seals = fcntl(fd, F_GET_SEALS);
+	if (fstat(fd, &st) < 0 || st.st_size < (off_t)DOORFS_SLOT_SIZE ||
+	    seals < 0 || !(seals & F_SEAL_SHRINK))
+		return NULL;
+	void *p = mmap(NULL, DOORFS_SLOT_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, fd, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static ucred_t *peer_cred(int sock)
+{
+	struct ucred peer;
+	socklen_t len = sizeof(peer);
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0)
+		return NULL;
+	ucred_t *uc = ucred_alloc();
+	if (uc)
+		ucred_fill_peer(uc, peer.pid, peer.uid, peer.gid);
+	return uc;
+}
+
+static void send_welcome(int sock, int error, int doorbell)
+{
+	struct doorfs_welcome w = { .version = DOORFS_VERSION, .error = error };
+	struct iovec iov = { &w, sizeof(w) };
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (doorbell >= 0) {
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &doorbell, sizeof(int));
+	}
+	sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/*
+ * A handshake arrived on sock: make it a connection, or refuse it.
+ * Returns false when the socket is done with (refused or failed).
+ */
+static bool accept_hello(int sock, uint64_t h)
+{
+	struct doorfs_hello hello;
+	struct iovec iov = { &hello, sizeof(hello) };
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(3 * sizeof(int))];
+	} ctl;
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+	};
+	ssize_t n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return true;
+
+	int fds[3] = { -1, -1, -1 }, nfds = 0;
+	for (struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL; cm;
+	     cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		int k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (int i = 0; i < k; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (nfds < 3)
+				fds[nfds++] = fd;
+			else
+				close(fd);
+		}
+	}
+
+	int error = EPROTO;
+	struct ldoor *door = NULL;
+	struct doorfs_slot *slot = NULL;
+	struct conn *c = NULL;
+	if (n != sizeof(hello) || (msg.msg_flags & MSG_CTRUNC) || nfds != 3 ||
+	    hello.version != DOORFS_VERSION ||
+	    hello.slot_size != DOORFS_SLOT_SIZE || !is_eventfd(fds[2]))
+		goto refuse;
+	error = EBADF;
+	door = registry_find_fd(fds[0]);
+	if (!door || atomic_load(&door->revoked) || door->id != hello.door_id)
+		goto refuse;
+	error = EPROTO;
+	if (!(slot = map_slot(fds[1])))
+		goto refuse;
+	error = ENOMEM;
+	if (!(c = calloc(1, sizeof(*c))))
+		goto refuse;
+	c->sock = sock;
+	c->client_wake = fds[2];
+	c->slot = slot;
+	c->door = door;
+	atomic_init(&c->refs, 1);
+	c->doorbell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	c->cred = peer_cred(sock);
+	if (c->doorbell < 0 || !c->cred)
+		goto refuse;
+
+	/* The runtime epoll keeps this handle, now naming a connection. */
+	pthread_mutex_lock(&server_lock);
+	struct handle_entry *e = handle_get(h);
+	e->kind = H_CONN;
+	e->obj = c;
+	c->handle = h;
+	pthread_mutex_unlock(&server_lock);
+
+	struct epoll_event ring = { .events = EPOLLIN | EPOLLET, .data.u64 = h };
+	struct epoll_event hup = { .events = EPOLLRDHUP, .data.u64 = h };
+	if (epoll_ctl(door->pool->epfd, EPOLL_CTL_ADD, c->doorbell, &ring) < 0 ||
+	    epoll_ctl(srv.epfd, EPOLL_CTL_MOD, sock, &hup) < 0) {
+		send_welcome(sock, ENOMEM, -1);
+		conn_hangup(c);
+	} else {
+		send_welcome(sock, 0, c->doorbell);
+	}
+	close(fds[0]);
+	close(fds[1]);
+	return true;
+
+refuse:
+	send_welcome(sock, error, -1);
+	if (c) {
+		if (c->doorbell >= 0)
+			close(c->doorbell);
+		ucred_free(c->cred);
+		free(c);
+	}
+	if (slot)
+		munmap(slot, DOORFS_SLOT_SIZE);
+	if (door)
+		ldoor_unref(door);
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	return false;
+}
+
+static void accept_all(void)
+{
+	int sock;
+	while ((sock = accept4(srv.listen_sock, NULL, NULL,
+			       SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		pthread_mutex_lock(&server_lock);
+		uint64_t h = handle_new(H_HANDSHAKE, (void *)(intptr_t)sock);
+		pthread_mutex_unlock(&server_lock);
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = h };
+		if (!h || epoll_ctl(srv.epfd, EPOLL_CTL_ADD, sock, &ev) < 0) {
+			close(sock);
+			pthread_mutex_lock(&server_lock);
+			handle_free(h);
+			pthread_mutex_unlock(&server_lock);
+		}
+	}
+}
+
+static void *runtime_main(void *arg)
+{
+	(void)arg;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	for (;;) {
+		struct epoll_event evs[16];
+		int n = epoll_wait(srv.epfd, evs, 16, -1);
+		for (int i = 0; i < n; i++) {
+			uint64_t h = evs[i].data.u64;
+			pthread_mutex_lock(&server_lock);
+			struct handle_entry *e = handle_get(h);
+			enum handle_kind kind = e ? e->kind : H_FREE;
+			void *obj = e ? e->obj : NULL;
+			pthread_mutex_unlock(&server_lock);
+
+			if (kind == H_LISTEN) {
+				accept_all();
+			} else if (kind == H_HANDSHAKE) {
+				int sock = (int)(intptr_t)obj;
+				if (!accept_hello(sock, h)) {
+					epoll_ctl(srv.epfd, EPOLL_CTL_DEL, sock, NULL);
+					close(sock);
+					pthread_mutex_lock(&server_lock);
+					handle_free(h);
+					pthread_mutex_unlock(&server_lock);
+				}
+			} else if (kind == H_CONN &&
+				   (evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+				conn_hangup(obj);
+			}
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Under server_lock.  After fork the child has none of the parent's
+ * threads, so the parent's listening side and pool are not its own: it
+ * starts afresh (the parent's descriptors stay open in the child, as an
+ * illumos child keeps its inherited door descriptors).
+ */
+static void own_server_state(void)
+{
+	pid_t me = getpid();
+	if (srv.owner == me)
+		return;
+	srv.owner = me;
+	srv.listening = false;
+	srv.listen_sock = -1;
+	srv.epfd = -1;
+	srv.global = NULL;
+}
+
+int server_start(const char **name)
+{
+	int err = 0;
+	pthread_mutex_lock(&server_lock);
+	own_server_state();
+	if (srv.listening) {
+		*name = srv.name;
+		goto out;
+	}
+
+	uint64_t nonce;
+	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
+		nonce = (uint64_t)(uintptr_t)&nonce ^ (uint64_t)getpid();
+	snprintf(srv.name, sizeof(srv.name), "doorfs/%d/%016llx",
+		 (int)getpid(), (unsigned long long)nonce);
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	size_t len = strlen(srv.name);
+	memcpy(addr.sun_path + 1, srv.name, len);       /* abstract */
+	socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len);
+
+	srv.listen_sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK |
+				 SOCK_CLOEXEC, 0);
+	srv.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (srv.listen_sock < 0 || srv.epfd < 0 ||
+	    bind(srv.listen_sock, (struct sockaddr *)&addr, alen) < 0 ||
+	    listen(srv.listen_sock, 128) < 0) {
+		err = errno;
+		goto fail;
+	}
+	uint64_t h = handle_new(H_LISTEN, NULL);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = h };
+	if (!h || epoll_ctl(srv.epfd, EPOLL_CTL_ADD, srv.listen_sock, &ev) < 0) {
+		err = h ? errno : ENOMEM;
+		goto fail;
+	}
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	err = pthread_create(&srv.runtime, &attr, runtime_main, NULL);
+	pthread_attr_destroy(&attr);
+	if (err)
+		goto fail;
+	srv.listening = true;
+	*name = srv.name;
+	goto out;
+fail:
+	if (srv.listen_sock >= 0)
+		close(srv.listen_sock);
+	if (srv.epfd >= 0)
+		close(srv.epfd);
+	srv.listen_sock = srv.epfd = -1;
+out:
+	pthread_mutex_unlock(&server_lock);
+	return err;
+}
+
+/* --- pools --- */
+
+int pool_new(struct ldoor *private_door, struct pool **out)
+{
+	struct pool *p = calloc(1, sizeof(*p));
+	if (!p)
+		return ENOMEM;
+	p->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (p->epfd < 0) {
+		free(p);
+		return errno;
+	}
+	p->door = private_door;
+	*out = p;
+	return 0;
+}
+
+int pool_global(struct pool **out)
+{
+	int err = 0;
+	pthread_mutex_lock(&server_lock);
+	own_server_state();
+	if (!srv.global)
+		err = pool_new(NULL, &srv.global);
+	*out = srv.global;
+	pthread_mutex_unlock(&server_lock);
+	return err;
+}
+
+int pool_watch_door(struct pool *pool, struct ldoor *door)
+{
+	pthread_mutex_lock(&server_lock);
+	uint64_t h = handle_new(H_DOOR, door);
+	pthread_mutex_unlock(&server_lock);
+	if (!h)
+		return ENOMEM;
+	ldoor_ref(door);
+	door->watch = h;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.u64 = h };
+	if (epoll_ctl(pool->epfd, EPOLL_CTL_ADD, door->server_end, &ev) < 0) {
+		int err = errno;
+		pool_unwatch_door(door);
+		return err;
+	}
+	return 0;
+}
+
+void pool_unwatch_door(struct ldoor *door)
+{
+	epoll_ctl(door->pool->epfd, EPOLL_CTL_DEL, door->server_end, NULL);
+	pthread_mutex_lock(&server_lock);
+	struct handle_entry *e = handle_get(door->watch);
+	bool watched = e && e->obj == door;
+	if (watched)
+		handle_free(door->watch);
+	pthread_mutex_unlock(&server_lock);
+	if (watched)
+		ldoor_unref(door);
+}
+
+static void fill_info(struct ldoor *door, door_info_t *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->di_target = door->creator;
+	info->di_proc = (door_ptr_t)(uintptr_t)door->proc;
+	info->di_data = (door_ptr_t)(uintptr_t)door->cookie;
+	info->di_attributes = door->attributes | DOOR_LOCAL;
+	info->di_uniquifier = door->id;
+}
+
+/*
+ * illumos calls the server-create function with NULL at a process's first
+ * non-private door_create, and with the door's info at every DOOR_PRIVATE
+ * door_create; never with NULL for a private door.
+ */
+void pool_created(struct pool *pool, struct ldoor *door)
+{
+	if (pool->door) {
+		door_info_t info;
+		fill_info(door, &info);
+		server_func(&info);
+		return;
+	}
+	pthread_mutex_lock(&server_lock);
+	bool first = !pool->started;
+	pool->started = true;
+	pthread_mutex_unlock(&server_lock);
+	if (first)
+		server_func(NULL);
+}
+
+/* --- server threads --- */
+
+/* What a server thread is doing, in its own thread-local storage. */
+struct server_thread {
+	jmp_buf park;                   /* door_return comes back here */
+	bool parked_here;               /* park() is on this stack */
+	struct ldoor *bind;             /* door_bind: a private pool */
+	struct ldoor *serving_door;     /* the door of the current call */
+
+	/* The call in progress, if any. */
+	struct conn *conn;              /* fast plane */
+	struct ldoor *fileplane;        /* or the file plane, on this door */
+	ucred_t *fileplane_cred;
+	uint64_t seq;
+	uint32_t flags;
+	void *bulk;                     /* a mapped bulk argument */
+	size_t bulk_len;
+
+	char *args;                     /* our copy of slot arguments */
+	size_t args_cap;
+};
+
+static __thread struct server_thread self;
+
+struct ldoor *server_thread_door(void)
+{
+	return self.bind ? self.bind : NULL;
+}
+
+static void default_server_func(door_info_t *info)
+{
+	(void)info;
+	pthread_t t;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	extern void *libdoor_pool_thread(void *);
+	pthread_create(&t, &attr, libdoor_pool_thread, NULL);
+	pthread_attr_destroy(&attr);
+}
+
+void *libdoor_pool_thread(void *arg)
+{
+	(void)arg;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	door_return(NULL, 0, NULL, 0);
+	return NULL;
+}
+
+LIBDOOR_EXPORT door_server_func_t *door_server_create(door_server_func_t *fn)
+{
+	pthread_mutex_lock(&server_lock);
+	door_server_func_t *old = server_func;
+	server_func = fn;
+	pthread_mutex_unlock(&server_lock);
+	return old;
+}
+
+/* Finish the call on the slot: publish the reply and wake the caller. */
+static void slot_reply(struct conn *c, int error, uint64_t size,
+		       uint32_t flags)
+{
+	struct doorfs_slot *slot = c->slot;
+	slot->error = error;
+	slot->size = size;
+	slot->flags = flags;
+	slot->server_cpu = -1;
+	atomic_store((_Atomic uint32_t *)&slot->state, DOORFS_SLOT_REPLY);
+	if (atomic_load((_Atomic uint32_t *)&slot->client_sleeping)) {
+		uint64_t one = 1;
+		ssize_t n = write(c->client_wake, &one, sizeof(one));
+		(void)n;        /* a full counter still wakes the client */
+	}
+}
+
+/* A result too large for the slot travels in a sealed memfd. */
+static int send_bulk(struct conn *c, const void *data, size_t size)
+{
+	int fd = memfd_create("door-result", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return errno;
+	int err = 0;
+	const char *p = data;
+	for (size_t done = 0; done < size && !err;) {
+		ssize_t n = write(fd, p + done, size - done);
+		if (n < 0)
+			err = errno;
+		else
+			done += (size_t)n;
+	}
+	if (!err && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+			  F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+		err = errno;
+	if (!err) {
+		struct doorfs_bulk bulk = {
+			.version = DOORFS_VERSION, .seq = self.seq, .size = size,
+		};
+		struct iovec iov = { &bulk, sizeof(bulk) };
+		union {
+			struct cmsghdr align;
+			char buf[CMSG_SPACE(sizeof(int))];
+		} ctl;
+		struct msghdr msg = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+		};
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+		if (sendmsg(c->sock, &msg, MSG_NOSIGNAL) < 0)
+			err = errno;
+	}
+	close(fd);
+	return err;
+}
+
+/* Map the bulk argument the client sent for call seq. */
+static int take_bulk(struct conn *c, uint64_t seq, uint64_t size)
+{
+	struct doorfs_bulk bulk;
+	struct iovec iov = { &bulk, sizeof(bulk) };
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+	};
+	ssize_t n = recvmsg(c->sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+	if (!cm || cm->cmsg_type != SCM_RIGHTS ||
+	    cm->cmsg_len != CMSG_LEN(sizeof(int)))
+		return EPROTO;
+	int fd;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+
+	/* Sealed against writes, the client cannot change it under us. */
+	struct stat st;
+	int seals = fcntl(fd, F_GET_SEALS);
+	int err = 0;
+	if (n != sizeof(bulk) || bulk.seq != seq || bulk.size != size ||
+	    seals < 0 || (seals & (F_SEAL_WRITE | F_SEAL_SHRINK)) !=
+	    (F_SEAL_WRITE | F_SEAL_SHRINK) || fstat(fd, &st) < 0 ||
+	    (uint64_t)st.st_size < size) {
+		err = EPROTO;
+	} else {
+		void *p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED) {
+			err = errno;
+		} else {
+			self.bulk = p;
+			self.bulk_len = size;
+		}
+	}
+	close(fd);
+	return err;
+}
+
+/* The call is over for this thread: let go of what it held. */
+static void end_call(void)
+{
+	if (self.bulk)
+		munmap(self.bulk, self.bulk_len);
+	self.bulk = NULL;
+	if (self.conn)
+		conn_unref(self.conn);
+	self.conn = NULL;
+	if (self.fileplane) {
+		/* Ready for the next file-plane call on this door. */
+		struct ldoor *door = self.fileplane;
+		struct epoll_event ev = {
+			.events = EPOLLIN | EPOLLONESHOT, .data.u64 = door->watch,
+		};
+		if (!atomic_load(&door->revoked))
+			epoll_ctl(door->pool->epfd, EPOLL_CTL_MOD,
+				  door->server_end, &ev);
+		ldoor_unref(door);
+		ucred_free(self.fileplane_cred);
+	}
+	self.fileplane = NULL;
+	self.fileplane_cred = NULL;
+	if (self.serving_door)
+		ldoor_unref(self.serving_door);
+	self.serving_door = NULL;
+}
+
+/* Run a depletion callback: this thread was the pool's last one. */
+static void deplete(struct pool *pool)
+{
+	if (pool->door) {
+		door_info_t info;
+		fill_info(pool->door, &info);
+		info.di_attributes |= DOOR_DEPLETION_CB;
+		server_func(&info);
+	} else {
+		server_func(NULL);
+	}
+}
+
+/* Copy the arguments out of the slot, or map the bulk ones. */
+static int take_args(struct conn *c, uint64_t size, uint32_t flags,
+		     char **argp)
+{
+	if (flags & DOORFS_SLOT_BULK) {
+		int err = take_bulk(c, self.seq, size);
+		*argp = self.bulk;
+		return err;
+	}
+	if (size > DOORFS_SLOT_DATA_MAX)
+		return EPROTO;
+	if (size > self.args_cap) {
+		char *grown = realloc(self.args, size);
+		if (!grown)
+			return ENOMEM;
+		self.args = grown;
+		self.args_cap = size;
+	}
+	memcpy(self.args, (char *)(c->slot + 1), size);
+	*argp = self.args;
+	return 0;
+}
+
+/* Serve one fast-plane call; returns only if the call was refused. */
+static void serve_conn(struct conn *c, bool last_thread, struct pool *pool)
+{
+	struct doorfs_slot *slot = c->slot;
+	uint64_t size = slot->size;
+	self.seq = slot->seq;
+	self.flags = slot->flags;
+	slot->server_cpu = sched_getcpu();
+
+	struct ldoor *door = c->door;
+	char *argp = NULL;
+	int err = 0;
+	if (atomic_load(&door->revoked))
+		err = EBADF;
+	else if (size < door->params.data_min || size > door->params.data_max)
+		err = ENOBUFS;
+	else
+		err = take_args(c, size, self.flags, &argp);
+	if (err) {
+		slot_reply(c, err, 0, 0);
+		return;
+	}
+
+	self.conn = c;
+	ldoor_ref(door);
+	self.serving_door = door;
+	if (last_thread)
+		deplete(pool);
+	door->proc(door->cookie, size ? argp : NULL, size, NULL, 0);
+
+	/* The procedure returned without door_return: its thread ends. */
+	slot_reply(c, EINTR, 0, 0);
+	end_call();
+	pthread_exit(NULL);
+}
+
+/*
+ * Serve a file-plane call waiting on the door's server end.  It takes
+ * over the caller's reference to door; returns only if there was no call
+ * to serve (the end is re-armed for the next one).
+ */
+static void serve_fileplane(struct ldoor *door, bool last_thread,
+			    struct pool *pool)
+{
+	struct doorfs_caller who;
+	char first[4096];
+	self.fileplane = door;
+	ssize_t n = read(door->server_end, first, sizeof(first));
+	if (n < 0 || ioctl(door->server_end, DOORFS_IOC_CALLER, &who) < 0) {
+		end_call();
+		return;
+	}
+	size_t size = (size_t)who.arg_size;
+	if (size > self.args_cap) {
+		char *grown = realloc(self.args, size);
+		if (!grown) {
+			ioctl(door->server_end, DOORFS_IOC_RETURN);
+			end_call();
+			return;
+		}
+		self.args = grown;
+		self.args_cap = size;
+	}
+	memcpy(self.args, first, (size_t)n);
+	for (size_t got = (size_t)n; got < size;) {
+		ssize_t k = read(door->server_end, self.args + got, size - got);
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+
+	ldoor_ref(door);
+	self.serving_door = door;
+	self.fileplane_cred = ucred_alloc();
+	if (self.fileplane_cred)
+		ucred_fill_peer(self.fileplane_cred, who.pid, who.uid, who.gid);
+	if (last_thread)
+		deplete(pool);
+	door->proc(door->cookie, size ? self.args : NULL, size, NULL, 0);
+
+	/* Returned without door_return: no result, and the thread ends. */
+	ioctl(door->server_end, DOORFS_IOC_RETURN);
+	end_call();
+	pthread_exit(NULL);
+}
+
+/* Wait in the pool for a call and serve it; never returns. */
+static void __attribute__((noreturn)) park(void)
+{
+	setjmp(self.park);
+	self.parked_here = true;
+	for (;;) {
+		struct pool *pool;
+		if (self.bind) {
+			pool = self.bind->pool;
+		} else if (pool_global(&pool)) {
+			sleep(1);       /* no memory for a pool: try again */
+			continue;
+		}
+
+		struct epoll_event ev;
+		atomic_fetch_add(&pool->parked, 1);
+		int n = epoll_wait(pool->epfd, &ev, 1, -1);
+		bool last = atomic_fetch_sub(&pool->parked, 1) == 1;
+		if (n != 1)
+			continue;       /* a signal does not end a parked thread */
+
+		pthread_mutex_lock(&server_lock);
+		struct handle_entry *e = handle_get(ev.data.u64);
+		enum handle_kind kind = e ? e->kind : H_FREE;
+		void *obj = e ? e->obj : NULL;
+		if (kind == H_CONN)
+			atomic_fetch_add(&((struct conn *)obj)->refs, 1);
+		if (kind == H_DOOR)
+			ldoor_ref(obj);
+		pthread_mutex_unlock(&server_lock);
+
+		if (kind == H_CONN) {
+			struct conn *c = obj;
+			uint32_t expect = DOORFS_SLOT_CALL;
+			if (atomic_compare_exchange_strong(
+				    (_Atomic uint32_t *)&c->slot->state, &expect,
+				    DOORFS_SLOT_SERVING))
+				serve_conn(c, last, pool);
+			conn_unref(c);
+		} else if (kind == H_DOOR) {
+			serve_fileplane(obj, last, pool);
+		}
+	}
+}
+
+/* Deliver the result of a fast-plane call. */
+static int reply_conn(char *data, size_t size)
+{
+	struct conn *c = self.conn;
+	if (atomic_load(&c->dead))
+		return 0;               /* the caller left: nothing to deliver */
+	if (size <= DOORFS_SLOT_DATA_MAX) {
+		if (size)
+			memcpy((char *)(c->slot + 1), data, size);
+		slot_reply(c, 0, size, 0);
+	} else if (send_bulk(c, data, size) == 0) {
+		slot_reply(c, 0, size, DOORFS_SLOT_BULK);
+	} else {
+		slot_reply(c, EOVERFLOW, 0, 0); /* illumos: the client hears it */
+	}
+	return 0;
+}
+
+/* Deliver the result of a file-plane call through the server end. */
+static int reply_fileplane(char *data, size_t size)
+{
+	int fd = self.fileplane->server_end;
+	for (size_t done = 0; done < size;) {
+		ssize_t n = write(fd, data + done, size - done);
+		if (n < 0)
+			return errno == E2BIG ? E2BIG : 0;
+		done += (size_t)n;
+	}
+	ioctl(fd, DOORFS_IOC_RETURN);
+	return 0;
+}
+
+LIBDOOR_EXPORT int door_return(char *data, size_t size, door_desc_t *desc,
+			       uint_t ndesc)
+{
+	bool calling = self.conn || self.fileplane;
+	if (calling) {
+		if (ndesc > 1024) {
+			errno = E2BIG;
+			return -1;
+		}
+		if (ndesc > 0 || desc) {
+			errno = ENOSYS; /* descriptor passing: not yet */
+			return -1;
+		}
+		if ((self.flags & DOORFS_SLOT_NO_RESULT) && size && self.conn) {
+			errno = E2BIG;  /* the caller still waits */
+			return -1;
+		}
+		if (size && !data) {
+			errno = EFAULT;
+			return -1;
+		}
+		int err = self.conn ? reply_conn(data, size)
+				    : reply_fileplane(data, size);
+		if (err) {
+			errno = err;
+			return -1;
+		}
+		end_call();
+	}
+	if (self.parked_here)
+		longjmp(self.park, 1);
+	park();
+}
+
+LIBDOOR_EXPORT int door_bind(int d)
+{
+	if (!doorfs_fd_is_door(d)) {
+		errno = EBADF;
+		return -1;
+	}
+	struct ldoor *door = registry_find_fd(d);
+	if (!door || !(door->attributes & DOOR_PRIVATE)) {
+		if (door)
+			ldoor_unref(door);
+		errno = EINVAL;
+		return -1;
+	}
+	if (self.bind)
+		ldoor_unref(self.bind);         /* binding again unbinds */
+	self.bind = door;
+	return 0;
+}
+
+LIBDOOR_EXPORT int door_unbind(void)
+{
+	if (!self.bind) {
+		errno = EBADF;
+		return -1;
+	}
+	ldoor_unref(self.bind);
+	self.bind = NULL;
+	return 0;
+}
+
+/* --- who is calling --- */
+
+static const ucred_t *current_cred(void)
+{
+	if (self.conn)
+		return self.conn->cred;
+	if (self.fileplane)
+		return self.fileplane_cred;
+	return NULL;
+}
+
+LIBDOOR_EXPORT int door_ucred(ucred_t **uc)
+{
+	const ucred_t *cred = current_cred();
+	if (!cred || (self.conn && atomic_load(&self.conn->dead))) {
+		errno = EINVAL;
+		return -1;
+	}
+	ucred_t *out = *uc ? *uc : ucred_alloc();
+	if (!out) {
+		errno = ENOMEM;
+		return -1;
+	}
+	memcpy(out, cred, ucred_size());
+	*uc = out;
+	return 0;
+}
+
+LIBDOOR_EXPORT int door_cred(door_cred_t *dc)
+{
+	const ucred_t *cred = current_cred();
+	if (!cred) {
+		errno = EINVAL;
+		return -1;
+	}
+	memset(dc, 0, sizeof(*dc));
+	dc->dc_euid = ucred_geteuid(cred);
+	dc->dc_egid = ucred_getegid(cred);
+	dc->dc_ruid = ucred_getruid(cred);
+	dc->dc_rgid = ucred_getrgid(cred);
+	dc->dc_pid = ucred_getpid(cred);
+	return 0;
+}
