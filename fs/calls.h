@@ -63,8 +63,11 @@ void door_set_replies(const struct door_replies *replies);
 void door_set_write_piece_max(size_t max_write);
 
 struct door *door_new(pid_t server_pid, uid_t uid, gid_t gid);
-/* Drop the reference the door's name holds; ends hold their own. */
+/* References held by names (a name, or an fattach); ends hold their own. */
+void door_get(struct door *door);
 void door_put(struct door *door);
+/* The live door with this id, if token is its server token. */
+struct door *door_find(uint64_t id, uint64_t token);
 void door_revoke(struct door *door);
 bool door_is_revoked(const struct door *door);
 void door_info(const struct door *door, pid_t asker, struct doorfs_info *info);

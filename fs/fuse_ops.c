@@ -484,6 +484,48 @@ static void ioctl_call(fuse_req_t req, struct door_file *fh,
 		hold(req, fh);
 }
 
+/*
+ * fattach: the name now opens door (illumos namefs).  The name keeps its
+ * own mode, owner and times; the door it held waits underneath until
+ * fdetach.  As on illumos, only the name's owner may attach, and only
+ * if the owner may write it, unless the caller is privileged.
+ */
+static int attach_door(struct node *node, const void *in_buf, size_t in_bufsz,
+		       const struct fuse_ctx *ctx)
+{
+	const struct doorfs_attach *a = in_buf;
+	if (in_bufsz < sizeof(*a) || a->version != DOORFS_VERSION ||
+	    a->reserved)
+		return -EINVAL;
+	struct door *door = door_find(a->door_id, a->token);
+	if (!door)
+		return -EINVAL;         /* not a door this caller serves */
+	if (ctx->uid != 0 && ctx->uid != node->uid)
+		return -EPERM;
+	if (ctx->uid != 0 && !(node->mode & S_IWUSR))
+		return -EACCES;
+	if (node->covered)
+		return -EBUSY;
+	door_get(door);
+	node->covered = node->payload;
+	node->payload = door;
+	ns_touch(&node->ctime);
+	return 0;
+}
+
+static int detach_door(struct node *node, const struct fuse_ctx *ctx)
+{
+	if (!node->covered)
+		return -EINVAL;
+	if (ctx->uid != 0 && ctx->uid != node->uid)
+		return -EPERM;
+	door_put(node->payload);
+	node->payload = node->covered;
+	node->covered = NULL;
+	ns_touch(&node->ctime);
+	return 0;
+}
+
 static void reply_status(fuse_req_t req, int err)
 {
 	if (err)
@@ -537,6 +579,12 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		fuse_reply_ioctl(req, 0, &params, sizeof(params));
 		return;
 	}
+	case DOORFS_IOC_ATTACH:
+		reply_status(req, attach_door(fh->node, in_buf, in_bufsz, ctx));
+		return;
+	case DOORFS_IOC_DETACH:
+		reply_status(req, detach_door(fh->node, ctx));
+		return;
 	case DOORFS_IOC_REVOKE:
 		reply_status(req, door_end_revoke(fh->end));
 		return;

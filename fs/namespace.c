@@ -49,6 +49,8 @@ static void node_free(struct ns *ns, struct node *node)
 		g_hash_table_destroy(node->children);
 	if (node->payload && ns->release)
 		ns->release(node->payload);
+	if (node->covered && ns->release)
+		ns->release(node->covered);
 	g_free(node->name);
 	g_free(node);
 }

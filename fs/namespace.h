@@ -39,6 +39,7 @@ struct node {
 	unsigned nsubdirs;      /* directories: for the link count */
 
 	void *payload;          /* files: the door */
+	void *covered;          /* the door under an fattach, or NULL */
 };
 
 struct ns;

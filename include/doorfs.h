@@ -138,6 +138,23 @@ struct doorfs_rendezvous {
 /* Any door descriptor: door_getparam's values (file-plane doors: the
  * defaults, no minimum and no maximum). */
 #define DOORFS_IOC_PARAMS       _IOR(DOORFS_IOC_MAGIC, 11, struct doorfs_params)
+/*
+ * fattach inside a mount: on a descriptor opened on the name, attach the
+ * door whose id and server token are given (the token proves the caller
+ * serves that door).  The name keeps its own mode, owner and times.
+ * EBUSY if something is attached already; EPERM unless the caller owns
+ * the name (or is root); EACCES if the owner may not write it.
+ */
+struct doorfs_attach {
+	uint32_t version;       /* DOORFS_VERSION */
+	uint32_t reserved;      /* must be 0 */
+	uint64_t door_id;
+	uint64_t token;         /* DOORFS_IOC_SERVER_TOKEN of that door */
+};
+#define DOORFS_IOC_ATTACH       _IOW(DOORFS_IOC_MAGIC, 12, struct doorfs_attach)
+/* fdetach: on a descriptor opened on an attached name.  EINVAL if it is
+ * not attached; EPERM unless the caller owns it (or is root). */
+#define DOORFS_IOC_DETACH       _IO(DOORFS_IOC_MAGIC, 13)
 
 /*
  * The fast plane: libdoor client to libdoor server, the daemon not in the

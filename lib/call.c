@@ -43,9 +43,15 @@
 /* Connections a thread keeps open, one per door it calls. */
 #define CONNS_PER_THREAD 16
 
+/*
+ * A thread's connection to the door behind a file.  The file is named by
+ * device, inode and ctime: fattach and fdetach change a name's ctime, so
+ * a name given to another door is a new key.
+ */
 struct client_conn {
 	dev_t dev;
 	ino_t ino;
+	struct timespec ctime;
 	unsigned fork_gen;              /* made in this process, not a parent */
 	bool fileplane;                 /* no fast plane: DOORFS_IOC_CALL */
 	int sock, wake, doorbell;
@@ -101,7 +107,7 @@ void call_forget_all(void)
 	conns_destroy(NULL);
 }
 
-static struct client_conn *conn_find(dev_t dev, ino_t ino)
+static struct client_conn *conn_find(const struct stat *st)
 {
 	unsigned gen = atomic_load(&fork_gen);
 	for (int i = 0; i < CONNS_PER_THREAD; i++) {
@@ -113,7 +119,9 @@ static struct client_conn *conn_find(dev_t dev, ino_t ino)
 			conns[i] = NULL;
 			continue;
 		}
-		if (c->dev == dev && c->ino == ino)
+		if (c->dev == st->st_dev && c->ino == st->st_ino &&
+		    c->ctime.tv_sec == st->st_ctim.tv_sec &&
+		    c->ctime.tv_nsec == st->st_ctim.tv_nsec)
 			return c;
 	}
 	return NULL;
@@ -206,6 +214,7 @@ static int conn_open(int d, const struct stat *st, struct client_conn **out)
 		return ENOMEM;
 	c->dev = st->st_dev;
 	c->ino = st->st_ino;
+	c->ctime = st->st_ctim;
 	c->fork_gen = atomic_load(&fork_gen);
 	c->sock = c->wake = c->doorbell = -1;
 	if (!where.name[0]) {
@@ -570,31 +579,38 @@ LIBDOOR_EXPORT int door_call(int d, door_arg_t *params)
 		}
 	}
 
+	if (params && params->desc_num > 0) {
+		errno = ENOSYS;         /* descriptor passing: not yet */
+		return -1;
+	}
 	struct stat st;
 	if (fstat(d, &st) < 0) {
 		errno = EBADF;
 		return -1;
 	}
-	struct client_conn *c = conn_find(st.st_dev, st.st_ino);
-	int err = 0;
-	if (!c) {
-		err = conn_open(d, &st, &c);
-		if (err) {
-			errno = err;
-			return -1;
-		}
-		conn_keep(c);
-	}
-	if (params && params->desc_num > 0) {
-		errno = ENOSYS;         /* descriptor passing: not yet */
-		return -1;
-	}
 
-	err = c->fileplane ? call_fileplane(d, params) : call_fast(c, params);
-	if (err == EINTR || (err == EBADF && !c->fileplane)) {
-		/* The server may still answer this call later: never reuse
-		 * the slot.  The next call connects afresh. */
-		conn_forget(c);
+	/*
+	 * A connection made for an earlier call may lead to a server that
+	 * has gone (and the name to a new one): EBADF from it means the call
+	 * never ran, so it is tried once more on a fresh connection.
+	 */
+	int err = EBADF;
+	for (int fresh = 0; fresh < 2 && err == EBADF; fresh++) {
+		struct client_conn *c = fresh ? NULL : conn_find(&st);
+		if (!c) {
+			if (!fresh)
+				fresh = 1;
+			err = conn_open(d, &st, &c);
+			if (err)
+				break;
+			conn_keep(c);
+		}
+		err = c->fileplane ? call_fileplane(d, params)
+				   : call_fast(c, params);
+		/* After EINTR the server may still answer into the slot, and
+		 * after EBADF the connection is dead: never reuse either. */
+		if (err == EINTR || (err == EBADF && !c->fileplane))
+			conn_forget(c);
 	}
 	if (err) {
 		errno = err;

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "libdoor.h"
@@ -56,7 +55,6 @@ static int make_door(door_server_procedure_t *proc, void *cookie, uint_t attrs,
 
 	struct ldoor *door = calloc(1, sizeof(*door));
 	struct doorfs_info info;
-	struct stat st;
 	if (!door) {
 		err = ENOMEM;
 		goto fail;
@@ -64,15 +62,12 @@ static int make_door(door_server_procedure_t *proc, void *cookie, uint_t attrs,
 	door->server_end = -1;
 	if ((err = open_own_server_end(user_fd, &door->server_end)))
 		goto fail;
-	if (fstat(user_fd, &st) < 0 ||
-	    ioctl(user_fd, DOORFS_IOC_INFO, &info) < 0) {
+	if (ioctl(user_fd, DOORFS_IOC_INFO, &info) < 0) {
 		err = errno;
 		goto fail;
 	}
 	door->user_fd = user_fd;
 	door->id = info.id;
-	door->dev = st.st_dev;
-	door->ino = st.st_ino;
 	door->creator = getpid();
 	door->proc = proc;
 	door->cookie = cookie;
@@ -112,7 +107,7 @@ LIBDOOR_EXPORT int door_create(door_server_procedure_t *proc, void *cookie,
 		errno = EINVAL;
 		return -1;
 	}
-	int fd, err = make_door(proc, cookie, attributes, &fd);
+	int fd = -1, err = make_door(proc, cookie, attributes, &fd);
 	if (err) {
 		errno = err;
 		return -1;
@@ -252,7 +247,7 @@ LIBDOOR_EXPORT int door_setparam(int d, int param, size_t val)
 	return 0;
 }
 
-/* Not yet implemented: their tests expect ENOSYS until they are. */
+/* Not yet implemented: its tests expect ENOSYS until it is. */
 LIBDOOR_EXPORT int door_xcreate(door_server_procedure_t *proc, void *cookie,
 				uint_t attributes,
 				door_xcreate_server_func_t *crf,
@@ -261,20 +256,6 @@ LIBDOOR_EXPORT int door_xcreate(door_server_procedure_t *proc, void *cookie,
 {
 	(void)proc, (void)cookie, (void)attributes, (void)crf, (void)setupf;
 	(void)crcookie, (void)nthread;
-	errno = ENOSYS;
-	return -1;
-}
-
-LIBDOOR_EXPORT int fattach(int fd, const char *path)
-{
-	(void)fd, (void)path;
-	errno = ENOSYS;
-	return -1;
-}
-
-LIBDOOR_EXPORT int fdetach(const char *path)
-{
-	(void)path;
 	errno = ENOSYS;
 	return -1;
 }

@@ -7,6 +7,7 @@
  *               door_return and the calls a server thread makes
  *   call.c      door_call: the client side of both planes
  *   door.c      the rest of the public API (create, info, revoke, params)
+ *   fattach.c   fattach and fdetach
  *
  * Errors inside libdoor: functions return 0 or an errno value (positive);
  * only the public entry points set errno and return -1.
@@ -40,9 +41,7 @@ struct pool;
 struct ldoor {
 	int server_end;                 /* libdoor's own, for setup and revoke */
 	int user_fd;                    /* what door_create returned */
-	uint64_t id;
-	dev_t dev;
-	ino_t ino;
+	uint64_t id;                    /* the daemon's door id */
 	pid_t creator;                  /* the process that created it */
 	door_server_procedure_t *proc;
 	void *cookie;
@@ -55,9 +54,13 @@ struct ldoor {
 };
 
 void registry_add(struct ldoor *door);
-/* The live door at (dev, ino) created by this process, with a reference. */
-struct ldoor *registry_find(dev_t dev, ino_t ino);
-/* The same, found from any descriptor for it; NULL if none. */
+/*
+ * The door with this id, created by this process, with a reference.  A
+ * door is known by id, not by file: after fattach its name is another
+ * file than the one door_create made.
+ */
+struct ldoor *registry_find(uint64_t id);
+/* The same, for any descriptor of it (asks the daemon); NULL if none. */
 struct ldoor *registry_find_fd(int fd);
 void ldoor_ref(struct ldoor *door);
 void ldoor_unref(struct ldoor *door);

@@ -1,9 +1,9 @@
 /*
  * registry.c: the doors this process created.
  *
- * A door is found by the identity of its file (device and inode), which
- * every descriptor for it shares: door_create's, one passed in a call, a
- * name opened after fattach.  A door stays here while it lives; a revoked
+ * A door is found by the id the daemon gave it, which the daemon reports
+ * for every descriptor of it: door_create's, one passed in a call, a name
+ * opened after fattach.  A door stays here while it lives; a revoked
  * door stays until the last connection to it is gone, so a server thread
  * never holds a dangling door.
  */
@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "libdoor.h"
@@ -35,7 +34,7 @@ void registry_add(struct ldoor *door)
 	pthread_mutex_unlock(&registry_lock);
 }
 
-struct ldoor *registry_find(dev_t dev, ino_t ino)
+struct ldoor *registry_find(uint64_t id)
 {
 	struct ldoor *found = NULL;
 	pid_t me = getpid();
@@ -43,7 +42,7 @@ struct ldoor *registry_find(dev_t dev, ino_t ino)
 	for (size_t i = 0; i < ndoors; i++) {
 		struct ldoor *d = doors[i];
 		/* After fork the child sees the parent's doors: not its own. */
-		if (d->dev == dev && d->ino == ino && d->creator == me) {
+		if (d->id == id && d->creator == me) {
 			found = d;
 			ldoor_ref(found);
 			break;
@@ -55,10 +54,10 @@ struct ldoor *registry_find(dev_t dev, ino_t ino)
 
 struct ldoor *registry_find_fd(int fd)
 {
-	struct stat st;
-	if (fstat(fd, &st) < 0)
+	struct doorfs_info info;
+	if (ioctl(fd, DOORFS_IOC_INFO, &info) < 0)
 		return NULL;
-	return registry_find(st.st_dev, st.st_ino);
+	return registry_find(info.id);
 }
 
 void ldoor_ref(struct ldoor *door)
