@@ -199,6 +199,7 @@ enum doorfs_slot_state {
 
 #define DOORFS_SLOT_NO_RESULT 0x1u /* door_call(d, NULL): no result accepted */
 #define DOORFS_SLOT_BULK      0x2u /* the data is in a doorfs_bulk memfd */
+#define DOORFS_SLOT_DESCS     0x4u /* ndesc descriptors follow on the socket */
 
 struct doorfs_slot {
 	uint32_t version;               /* DOORFS_VERSION, set by the client */
@@ -209,9 +210,23 @@ struct doorfs_slot {
 	int32_t  error;                 /* REPLY: 0 or door_call's errno */
 	uint64_t size;                  /* CALL: argument bytes; REPLY: result */
 	uint64_t seq;                   /* call number; the reply echoes it */
-	uint8_t  reserved[24];
+	uint32_t ndesc;                 /* descriptors of the call/reply */
+	uint8_t  reserved[20];
 };
 #define DOORFS_SLOT_DATA_MAX (DOORFS_SLOT_SIZE - sizeof(struct doorfs_slot))
+
+/*
+ * On the socket, with SCM_RIGHTS [count descriptors]: the descriptors of
+ * call seq (or of its reply), in order, in batches of at most
+ * DOORFS_DESCS_BATCH (the kernel's limit per message is 253).  They are
+ * sent after any bulk data of the same call.
+ */
+#define DOORFS_DESCS_BATCH 250
+struct doorfs_descs {
+	uint32_t version;       /* DOORFS_VERSION */
+	uint32_t count;         /* descriptors in this message */
+	uint64_t seq;
+};
 
 /* On the socket, with SCM_RIGHTS [sealed memfd]: bulk data of call seq. */
 struct doorfs_bulk {

@@ -397,22 +397,27 @@ static size_t roundup_size(size_t n, size_t to)
 }
 
 /*
- * Place a result of size bytes where illumos puts it: in rbuf when it
- * fits, else in a fresh mapping the caller munmaps.  bulk_fd, if not -1,
- * holds the bytes (sealed); otherwise they are at src.
+ * Place a result of size bytes and n descriptors where illumos puts it
+ * (DOOR-API.md 4.1): in rbuf when it fits, else in a fresh mapping the
+ * caller munmaps.  The bytes are at src, or in the sealed bulk_fd.
  */
 static int place_result(door_arg_t *params, const char *src, int bulk_fd,
-			size_t size)
+			size_t size, const door_desc_t *descs, uint_t n)
 {
-	if (size == 0) {
+	if (size == 0 && n == 0) {
 		params->data_size = 0;
 		params->desc_num = 0;
 		return 0;
 	}
+	size_t data_len = n ? roundup_size(size, sizeof(door_desc_t)) : size;
+	size_t need = data_len + n * sizeof(door_desc_t);
 	char *dst = params->rbuf;
-	if (size > params->rsize) {
-		size_t len = roundup_size(size, (size_t)sysconf(_SC_PAGESIZE));
-		void *p = bulk_fd >= 0 ?
+	bool mapped_bulk = false;
+	if (need > params->rsize) {
+		size_t len = roundup_size(need, (size_t)sysconf(_SC_PAGESIZE));
+		/* A bulk result alone is mapped as it is: no copy at all. */
+		mapped_bulk = bulk_fd >= 0 && n == 0;
+		void *p = mapped_bulk ?
 			mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
 			     bulk_fd, 0) :
 			mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -422,24 +427,45 @@ static int place_result(door_arg_t *params, const char *src, int bulk_fd,
 		dst = p;
 		params->rbuf = dst;
 		params->rsize = len;
-		if (bulk_fd >= 0)
-			goto placed;    /* the mapping is the result */
 	}
-	if (bulk_fd >= 0) {
+	if (mapped_bulk) {
+		/* the mapping is the result */
+	} else if (bulk_fd >= 0) {
 		void *p = mmap(NULL, size, PROT_READ, MAP_SHARED, bulk_fd, 0);
 		if (p == MAP_FAILED)
 			return EOVERFLOW;
 		memmove(dst, p, size);
 		munmap(p, size);
-	} else {
-		memmove(dst, src, size);
+	} else if (size) {
+		memmove(dst, src, size);    /* arguments and results may overlap */
 	}
-placed:
 	params->data_ptr = dst;
 	params->data_size = size;
-	params->desc_ptr = (door_desc_t *)(void *)(dst +
-		roundup_size(size, sizeof(door_desc_t)));
-	params->desc_num = 0;
+	params->desc_ptr = (door_desc_t *)(void *)(dst + data_len);
+	params->desc_num = n;
+	if (n)
+		memcpy(params->desc_ptr, descs, n * sizeof(door_desc_t));
+	return 0;
+}
+
+/* Take a reply's descriptors off the socket; *out is malloc'd. */
+static int recv_reply_descs(struct client_conn *c, uint32_t n,
+			    door_desc_t **out)
+{
+	*out = NULL;
+	if (n == 0)
+		return 0;
+	if (n > 1024)
+		return EPROTO;
+	door_desc_t *descs = calloc(n, sizeof(*descs));
+	if (!descs)
+		return ENOMEM;
+	int err = descs_recv(c->sock, c->seq, n, descs);
+	if (err) {
+		free(descs);
+		return err;
+	}
+	*out = descs;
 	return 0;
 }
 
@@ -447,6 +473,7 @@ static int call_fast(struct client_conn *c, door_arg_t *params)
 {
 	struct doorfs_slot *slot = c->slot;
 	size_t size = params ? params->data_size : 0;
+	uint_t ndesc = params ? params->desc_num : 0;
 	uint32_t flags = params ? 0 : DOORFS_SLOT_NO_RESULT;
 	c->seq++;
 	if (size > DOORFS_SLOT_DATA_MAX) {
@@ -457,7 +484,16 @@ static int call_fast(struct client_conn *c, door_arg_t *params)
 	} else if (size) {
 		memcpy((char *)(slot + 1), params->data_ptr, size);
 	}
+	if (ndesc) {
+		int err = descs_send(c->sock, c->seq, params->desc_ptr, ndesc);
+		if (err)
+			return err;
+		/* Transferred: DOOR_RELEASE closes ours whatever happens next. */
+		descs_release(params->desc_ptr, ndesc);
+		flags |= DOORFS_SLOT_DESCS;
+	}
 	slot->size = size;
+	slot->ndesc = ndesc;
 	slot->flags = flags;
 	slot->seq = c->seq;
 	slot->error = 0;
@@ -474,29 +510,42 @@ static int call_fast(struct client_conn *c, door_arg_t *params)
 	err = slot->error;
 	uint64_t rsize = slot->size;
 	uint32_t rflags = slot->flags;
+	uint32_t rdesc = (rflags & DOORFS_SLOT_DESCS) ? slot->ndesc : 0;
 	atomic_store((_Atomic uint32_t *)&slot->state, DOORFS_SLOT_IDLE);
 	if (err)
 		return err;
 	if (!params)
-		return rsize ? E2BIG : 0;
-	if (rflags & DOORFS_SLOT_BULK) {
-		int fd;
-		err = recv_bulk(c, rsize, &fd);
-		if (!err) {
-			err = place_result(params, NULL, fd, rsize);
-			close(fd);
-		}
-		return err;
-	}
-	if (rsize > DOORFS_SLOT_DATA_MAX)
-		return EOVERFLOW;
-	return place_result(params, (char *)(slot + 1), -1, rsize);
+		return rsize || rdesc ? EPROTO : 0;
+
+	int bulk_fd = -1;
+	door_desc_t *descs = NULL;
+	if (rflags & DOORFS_SLOT_BULK)
+		err = recv_bulk(c, rsize, &bulk_fd);
+	else if (rsize > DOORFS_SLOT_DATA_MAX)
+		err = EOVERFLOW;
+	if (!err)
+		err = recv_reply_descs(c, rdesc, &descs);
+	if (!err)
+		err = place_result(params, (char *)(slot + 1), bulk_fd, rsize,
+				   descs, rdesc);
+	if (err && descs)
+		descs_close(descs, rdesc);
+	free(descs);
+	if (bulk_fd >= 0)
+		close(bulk_fd);
+	return err;
 }
 
-/* A door served through the file plane: one ioctl, or write and read. */
+/*
+ * A door served through the file plane: one ioctl, or write and read.
+ * Descriptors cannot cross FUSE, so such a door refuses them (ENOTSUP,
+ * as a DOOR_REFUSE_DESC door does).
+ */
 static int call_fileplane(int d, door_arg_t *params)
 {
 	size_t size = params ? params->data_size : 0;
+	if (params && params->desc_num)
+		return ENOTSUP;
 	if (size <= DOORFS_CALL_INLINE_MAX) {
 		struct doorfs_call *call = malloc(sizeof(*call));
 		if (!call)
@@ -511,7 +560,7 @@ static int call_fileplane(int d, door_arg_t *params)
 			err = EINTR;    /* illumos: the server died serving */
 		if (!err && params)
 			err = place_result(params, call->data, -1,
-					   call->result_size);
+					   call->result_size, NULL, 0);
 		else if (!err && call->result_size)
 			err = E2BIG;
 		free(call);
@@ -557,7 +606,7 @@ static int call_fileplane(int d, door_arg_t *params)
 			got += (size_t)n;
 	}
 	if (!err)
-		err = place_result(params, buf, -1, got);
+		err = place_result(params, buf, -1, got, NULL, 0);
 	free(buf);
 	close(fd);
 	return err;
@@ -565,22 +614,9 @@ static int call_fileplane(int d, door_arg_t *params)
 
 LIBDOOR_EXPORT int door_call(int d, door_arg_t *params)
 {
-	if (params && params->desc_num > 0) {
-		door_desc_t *dp = params->desc_ptr;
-		if (params->desc_num > 1024) {
-			errno = E2BIG;
-			return -1;
-		}
-		for (uint_t i = 0; i < params->desc_num; i++) {
-			if (!(dp[i].d_attributes & DOOR_DESCRIPTOR)) {
-				errno = EINVAL;
-				return -1;
-			}
-		}
-	}
-
-	if (params && params->desc_num > 0) {
-		errno = ENOSYS;         /* descriptor passing: not yet */
+	int err = params ? descs_check(params->desc_ptr, params->desc_num) : 0;
+	if (err) {
+		errno = err;
 		return -1;
 	}
 	struct stat st;
@@ -594,7 +630,7 @@ LIBDOOR_EXPORT int door_call(int d, door_arg_t *params)
 	 * has gone (and the name to a new one): EBADF from it means the call
 	 * never ran, so it is tried once more on a fresh connection.
 	 */
-	int err = EBADF;
+	err = EBADF;
 	for (int fresh = 0; fresh < 2 && err == EBADF; fresh++) {
 		struct client_conn *c = fresh ? NULL : conn_find(&st);
 		if (!c) {

@@ -8,6 +8,7 @@
  *   call.c      door_call: the client side of both planes
  *   door.c      the rest of the public API (create, info, revoke, params)
  *   fattach.c   fattach and fdetach
+ *   descs.c     descriptors passed in calls and replies
  *
  * Errors inside libdoor: functions return 0 or an errno value (positive);
  * only the public entry points set errno and return -1.
@@ -82,6 +83,17 @@ int pool_global(struct pool **out);
 void pool_created(struct pool *pool, struct ldoor *door);
 /* The door this thread is bound to or serving, for DOOR_QUERY. */
 struct ldoor *server_thread_door(void);
+
+/* --- descs.c --- */
+
+/* illumos's checks of a descriptor list: E2BIG, EFAULT, EINVAL, or 0. */
+int descs_check(const door_desc_t *descs, uint_t n);
+/* Send n descriptors of call seq on sock; receive them, described. */
+int descs_send(int sock, uint64_t seq, const door_desc_t *descs, uint_t n);
+int descs_recv(int sock, uint64_t seq, uint_t n, door_desc_t *out);
+/* Close every descriptor; or only those marked DOOR_RELEASE. */
+void descs_close(const door_desc_t *descs, uint_t n);
+void descs_release(const door_desc_t *descs, uint_t n);
 
 /* --- call.c --- */
 

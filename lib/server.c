@@ -562,6 +562,8 @@ struct server_thread {
 	uint32_t flags;
 	void *bulk;                     /* a mapped bulk argument */
 	size_t bulk_len;
+	door_desc_t *descs;             /* the call's descriptors */
+	uint_t ndesc;
 
 	char *args;                     /* our copy of slot arguments */
 	size_t args_cap;
@@ -712,6 +714,9 @@ static void end_call(void)
 	if (self.bulk)
 		munmap(self.bulk, self.bulk_len);
 	self.bulk = NULL;
+	free(self.descs);               /* the descriptors are the program's */
+	self.descs = NULL;
+	self.ndesc = 0;
 	if (self.conn)
 		conn_unref(self.conn);
 	self.conn = NULL;
@@ -770,25 +775,64 @@ static int take_args(struct conn *c, uint64_t size, uint32_t flags,
 	return 0;
 }
 
+/* Take the call's descriptors off the socket, described. */
+static int take_descs(struct conn *c, uint32_t n)
+{
+	if (n > 1024)
+		return EPROTO;
+	self.descs = calloc(n, sizeof(door_desc_t));
+	if (!self.descs)
+		return ENOMEM;
+	int err = descs_recv(c->sock, self.seq, n, self.descs);
+	if (err) {
+		free(self.descs);
+		self.descs = NULL;
+		return err;
+	}
+	self.ndesc = n;
+	return 0;
+}
+
+/*
+ * Whether the door takes this call, in illumos's order: a revoked door,
+ * then the data limits, then descriptors refused or too many.
+ */
+static int admit(const struct ldoor *door, uint64_t size, uint_t ndesc)
+{
+	if (atomic_load(&door->revoked))
+		return EBADF;
+	if (size < door->params.data_min || size > door->params.data_max)
+		return ENOBUFS;
+	if (ndesc && (door->attributes & DOOR_REFUSE_DESC))
+		return ENOTSUP;
+	if (ndesc > door->params.desc_max)
+		return ENFILE;
+	return 0;
+}
+
 /* Serve one fast-plane call; returns only if the call was refused. */
 static void serve_conn(struct conn *c, bool last_thread, struct pool *pool)
 {
 	struct doorfs_slot *slot = c->slot;
 	uint64_t size = slot->size;
+	uint32_t ndesc = slot->ndesc;
 	self.seq = slot->seq;
 	self.flags = slot->flags;
 	slot->server_cpu = sched_getcpu();
 
+	/* Everything the call sent is taken off the socket first, even for
+	 * a call refused, so the next call finds the socket in step. */
 	struct ldoor *door = c->door;
 	char *argp = NULL;
-	int err = 0;
-	if (atomic_load(&door->revoked))
-		err = EBADF;
-	else if (size < door->params.data_min || size > door->params.data_max)
-		err = ENOBUFS;
-	else
-		err = take_args(c, size, self.flags, &argp);
+	int err = take_args(c, size, self.flags, &argp);
+	if (!err && (self.flags & DOORFS_SLOT_DESCS))
+		err = take_descs(c, ndesc);
+	if (!err)
+		err = admit(door, size, self.ndesc);
 	if (err) {
+		descs_close(self.descs, self.ndesc);
+		self.conn = NULL;
+		end_call();
 		slot_reply(c, err, 0, 0);
 		return;
 	}
@@ -798,7 +842,8 @@ static void serve_conn(struct conn *c, bool last_thread, struct pool *pool)
 	self.serving_door = door;
 	if (last_thread)
 		deplete(pool);
-	door->proc(door->cookie, size ? argp : NULL, size, NULL, 0);
+	door->proc(door->cookie, size ? argp : NULL, size,
+		   self.ndesc ? self.descs : NULL, self.ndesc);
 
 	/* The procedure returned without door_return: its thread ends. */
 	slot_reply(c, EINTR, 0, 0);
@@ -902,20 +947,37 @@ static void __attribute__((noreturn)) park(void)
 }
 
 /* Deliver the result of a fast-plane call. */
-static int reply_conn(char *data, size_t size)
+static int reply_conn(char *data, size_t size, door_desc_t *desc,
+		      uint_t ndesc)
 {
 	struct conn *c = self.conn;
-	if (atomic_load(&c->dead))
-		return 0;               /* the caller left: nothing to deliver */
+	if (atomic_load(&c->dead)) {
+		descs_release(desc, ndesc);     /* nobody to hand them to */
+		return 0;
+	}
+	uint32_t flags = 0;
 	if (size <= DOORFS_SLOT_DATA_MAX) {
 		if (size)
 			memcpy((char *)(c->slot + 1), data, size);
-		slot_reply(c, 0, size, 0);
 	} else if (send_bulk(c, data, size) == 0) {
-		slot_reply(c, 0, size, DOORFS_SLOT_BULK);
+		flags |= DOORFS_SLOT_BULK;
 	} else {
 		slot_reply(c, EOVERFLOW, 0, 0); /* illumos: the client hears it */
+		return 0;
 	}
+	if (ndesc) {
+		int err = descs_send(c->sock, self.seq, desc, ndesc);
+		if (err == EBADF || err == EINVAL)
+			return EINVAL;  /* a bad descriptor: the client waits on */
+		if (err) {
+			slot_reply(c, EMFILE, 0, 0);
+			return 0;
+		}
+		descs_release(desc, ndesc);
+		flags |= DOORFS_SLOT_DESCS;
+		c->slot->ndesc = ndesc;
+	}
+	slot_reply(c, 0, size, flags);
 	return 0;
 }
 
@@ -938,29 +1000,25 @@ LIBDOOR_EXPORT int door_return(char *data, size_t size, door_desc_t *desc,
 {
 	bool calling = self.conn || self.fileplane;
 	if (calling) {
-		if (ndesc > 1024) {
-			errno = E2BIG;
-			return -1;
-		}
-		if (ndesc > 0 || desc) {
-			errno = ENOSYS; /* descriptor passing: not yet */
-			return -1;
-		}
-		if ((self.flags & DOORFS_SLOT_NO_RESULT) && size && self.conn) {
-			errno = E2BIG;  /* the caller still waits */
-			return -1;
-		}
-		if (size && !data) {
-			errno = EFAULT;
-			return -1;
-		}
-		int err = self.conn ? reply_conn(data, size)
-				    : reply_fileplane(data, size);
+		/* After any of these errors the caller still waits. */
+		int err = descs_check(desc, ndesc);
+		if (!err && (self.flags & DOORFS_SLOT_NO_RESULT) && self.conn &&
+		    (size || ndesc))
+			err = E2BIG;    /* door_call(d, NULL) takes no result */
+		if (!err && size && !data)
+			err = EFAULT;
+		if (!err && ndesc && self.fileplane)
+			err = ENOTSUP;  /* descriptors cannot cross FUSE */
+		if (!err)
+			err = self.conn ? reply_conn(data, size, desc, ndesc)
+					: reply_fileplane(data, size);
 		if (err) {
 			errno = err;
 			return -1;
 		}
 		end_call();
+	} else {
+		descs_release(desc, ndesc);     /* no client: discarded */
 	}
 	if (self.parked_here)
 		longjmp(self.park, 1);
