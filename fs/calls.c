@@ -17,6 +17,12 @@
  *
  * Buffered bytes are charged to the uid that wrote them (charge.h); a
  * buffer moves between owners, it is never shared.
+ *
+ * Unreferenced notices (DOOR_UNREF) count what illumos counts: open
+ * descriptors (each end, but the one libdoor keeps for itself) and
+ * fattach names.  When the count drops from two to one, the door's
+ * server is sent a call that nobody made, flagged DOORFS_CALLER_UNREF;
+ * while calls are in progress it waits for the last one (DOOR_DELAY).
  */
 #include <errno.h>
 #include <poll.h>
@@ -45,6 +51,11 @@ struct door {
 	uint64_t proc, data;
 	struct doorfs_params params;
 	char rendezvous[DOORFS_RENDEZVOUS_MAX];
+
+	unsigned holders;       /* descriptors and fattach names that count */
+	unsigned active;        /* calls made and not yet over */
+	bool unref_queued;      /* a notice waits or is being served */
+	bool unref_delayed;     /* due once the active calls are over */
 	unsigned refs;          /* the name, plus one per end */
 
 	GQueue pending;         /* struct call: waiting for a server end */
@@ -66,6 +77,7 @@ struct call {
 	size_t args_off;                /* how much the server has read */
 	struct buf result;
 	GList *pending_link;            /* in door->pending until taken */
+	bool unref;                     /* the daemon's unreferenced notice */
 };
 
 enum end_kind { END_CLIENT, END_SERVER };
@@ -89,6 +101,7 @@ struct door_end {
 	enum end_kind kind;
 	struct door *door;
 	uid_t uid;                      /* who opened it: pays for its bytes */
+	bool counted;                   /* a reference, for DOOR_UNREF */
 	void *pollhandle;
 
 	/* client ends */
@@ -205,6 +218,8 @@ void door_info(const struct door *door, pid_t asker, struct doorfs_info *info)
 		info->attributes |= DOORFS_ATTR_REVOKED;
 	else if (asker == door->server_pid)
 		info->attributes |= DOORFS_ATTR_LOCAL;
+	if (door->holders == 1)
+		info->attributes |= DOORFS_ATTR_IS_UNREF;
 	info->server_ends = g_queue_get_length((GQueue *)&door->servers);
 	info->id = door->id;
 	info->calls = door->calls;
@@ -276,11 +291,19 @@ static void wake_servers(struct door *door)
 	}
 }
 
+static void maybe_unref(struct door *door);
+
 static void call_free(struct call *c)
 {
+	struct door *door = c->door;
 	buf_fini(&c->args);
 	buf_fini(&c->result);
+	bool unref = c->unref;
 	g_free(c);
+	if (unref)
+		door->unref_queued = false;
+	else if (--door->active == 0 && door->unref_delayed)
+		maybe_unref(door);
 }
 
 /* The client end is done with its call: it becomes IDLE again. */
@@ -316,7 +339,8 @@ static void call_fail(struct call *c, int err)
 static void call_deliver(struct call *c)
 {
 	struct door_end *cl = c->client;
-	c->door->calls++;
+	if (!c->unref)
+		c->door->calls++;
 	if (!cl) {
 		call_free(c);
 		return;
@@ -381,6 +405,43 @@ static void dispatch(struct door *door, struct call *c)
 	wake_servers(door);
 }
 
+/*
+ * The count just dropped (from two to one, if it is one now): send the
+ * server its unreferenced notice, unless calls are still in progress.
+ */
+static void maybe_unref(struct door *door)
+{
+	if (door->revoked || door->holders != 1 || door->unref_queued ||
+	    !(door->attributes & (DOORFS_ATTR_UNREF | DOORFS_ATTR_UNREF_MULTI)))
+		return;
+	if (door->active) {
+		door->unref_delayed = true;
+		return;
+	}
+	door->unref_delayed = false;
+	door->unref_queued = true;
+	door->attributes &= ~DOORFS_ATTR_UNREF;  /* once; UNREF_MULTI re-arms */
+	log_event("door %llu: unreferenced", (unsigned long long)door->id);
+
+	struct call *c = g_new0(struct call, 1);
+	c->door = door;
+	c->unref = true;
+	buf_init(&c->args, 0);
+	buf_init(&c->result, 0);
+	dispatch(door, c);
+}
+
+void door_hold(struct door *door)
+{
+	door->holders++;
+}
+
+void door_unhold(struct door *door)
+{
+	door->holders--;
+	maybe_unref(door);
+}
+
 void door_revoke(struct door *door)
 {
 	if (door->revoked)
@@ -419,6 +480,8 @@ struct door_end *door_end_new(struct door *door, uid_t uid, bool server)
 	struct door_end *end = g_new0(struct door_end, 1);
 	end->door = door;
 	end->uid = uid;
+	end->counted = true;
+	door->holders++;
 	door->refs++;
 	if (server) {
 		make_server(end);
@@ -502,6 +565,8 @@ void door_end_release(struct door_end *end)
 		release_client(end);
 	if (end->pollhandle)
 		replies->poll_drop(end->pollhandle);
+	if (end->counted)
+		door_unhold(end->door);
 	door_unref(end->door);
 	g_free(end);
 }
@@ -526,6 +591,7 @@ static bool client_start_call(struct door_end *cl, void *req,
 	c->who = *who;
 	c->args = args;
 	buf_init(&c->result, cl->uid);
+	cl->door->active++;
 
 	cl->call = c;
 	cl->state = CLIENT_CALLING;
@@ -720,6 +786,11 @@ int door_end_setup(struct door_end *end, const struct doorfs_setup *setup)
 	    !memchr(setup->rendezvous, '\0', sizeof(setup->rendezvous)))
 		return -EINVAL;
 	struct door *door = end->door;
+	/* libdoor's own end keeps the door alive, but is no reference. */
+	if (end->counted) {
+		end->counted = false;
+		door->holders--;
+	}
 	door->attributes = setup->attributes;
 	door->proc = setup->proc;
 	door->data = setup->data;
@@ -790,6 +861,7 @@ int door_end_caller(const struct door_end *end, struct doorfs_caller *out)
 	out->uid = c->who.uid;
 	out->gid = c->who.gid;
 	out->arg_size = c->args.bytes->len;
+	out->flags = c->unref ? DOORFS_CALLER_UNREF : 0;
 	return 0;
 }
 

@@ -66,6 +66,9 @@ struct door *door_new(pid_t server_pid, uid_t uid, gid_t gid);
 /* References held by names (a name, or an fattach); ends hold their own. */
 void door_get(struct door *door);
 void door_put(struct door *door);
+/* An fattach name: a reference for DOOR_UNREF, like a descriptor. */
+void door_hold(struct door *door);
+void door_unhold(struct door *door);
 /* The live door with this id, if token is its server token. */
 struct door *door_find(uint64_t id, uint64_t token);
 void door_revoke(struct door *door);

@@ -507,6 +507,7 @@ static int attach_door(struct node *node, const void *in_buf, size_t in_bufsz,
 	if (node->covered)
 		return -EBUSY;
 	door_get(door);
+	door_hold(door);
 	node->covered = node->payload;
 	node->payload = door;
 	ns_touch(&node->ctime);
@@ -519,10 +520,12 @@ static int detach_door(struct node *node, const struct fuse_ctx *ctx)
 		return -EINVAL;
 	if (ctx->uid != 0 && ctx->uid != node->uid)
 		return -EPERM;
-	door_put(node->payload);
+	struct door *door = node->payload;
 	node->payload = node->covered;
 	node->covered = NULL;
 	ns_touch(&node->ctime);
+	door_unhold(door);              /* may send the unreferenced notice */
+	door_put(door);
 	return 0;
 }
 

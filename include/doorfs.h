@@ -75,7 +75,15 @@ struct doorfs_caller {
 	uint32_t uid;           /* caller's effective (filesystem) uid and gid */
 	uint32_t gid;
 	uint64_t arg_size;      /* size of the call's arguments */
+	uint32_t flags;         /* DOORFS_CALLER_* */
+	uint32_t reserved;
 };
+/*
+ * The call is the daemon's unreferenced notice (DOOR_UNREF): no one made
+ * it, pid is 0, and no result is expected.  Sent to a libdoor door with
+ * DOOR_UNREF or DOOR_UNREF_MULTI when its last reference but one goes.
+ */
+#define DOORFS_CALLER_UNREF 0x1u
 
 /* Longest fast-plane rendezvous name (an abstract AF_UNIX address). */
 #define DOORFS_RENDEZVOUS_MAX 64

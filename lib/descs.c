@@ -8,8 +8,16 @@
  * its attributes, DOOR_LOCAL when the receiver created it, and its id);
  * nothing the sender claims about them is believed.  Received
  * descriptors are not close-on-exec, as on illumos.
+ *
+ * A door is never sent as it is: SCM_RIGHTS would share the sender's
+ * open file, so the daemon would not count the receiver's reference
+ * (DOOR_UNREF), and door_create's descriptor would hand the receiver a
+ * server end.  The sender opens the door afresh, a client end, and sends
+ * that.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -17,14 +25,44 @@
 
 #include "libdoor.h"
 
+/*
+ * What to send for fd: itself, or for a door a fresh client end (*fresh
+ * says so).  A server end that cannot be reopened is not sent at all.
+ */
+static int sendable(int fd, int *out, bool *fresh)
+{
+	*out = fd;
+	*fresh = false;
+	if (fcntl(fd, F_GETFD) < 0)
+		return EBADF;
+	if (!doorfs_fd_is_door(fd))
+		return 0;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	int reopened = open(path, O_RDONLY | O_CLOEXEC);
+	if (reopened >= 0) {
+		*out = reopened;
+		*fresh = true;
+		return 0;
+	}
+	uint64_t token;
+	return ioctl(fd, DOORFS_IOC_SERVER_TOKEN, &token) == 0 ? EINVAL : 0;
+}
+
 int descs_send(int sock, uint64_t seq, const door_desc_t *descs, uint_t n)
 {
 	for (uint_t done = 0; done < n;) {
 		uint_t count = n - done < DOORFS_DESCS_BATCH ?
 			n - done : DOORFS_DESCS_BATCH;
 		int fds[DOORFS_DESCS_BATCH];
-		for (uint_t i = 0; i < count; i++)
-			fds[i] = descs[done + i].d_data.d_desc.d_descriptor;
+		bool fresh[DOORFS_DESCS_BATCH];
+		int err = 0;
+		uint_t ready = 0;
+		for (; ready < count && !err; ready++)
+			err = sendable(descs[done + ready].d_data.d_desc.d_descriptor,
+				       &fds[ready], &fresh[ready]);
+		if (err)
+			ready--;        /* the failed one opened nothing */
 
 		struct doorfs_descs head = {
 			.version = DOORFS_VERSION, .count = count, .seq = seq,
@@ -44,9 +82,15 @@ int descs_send(int sock, uint64_t seq, const door_desc_t *descs, uint_t n)
 		cm->cmsg_type = SCM_RIGHTS;
 		cm->cmsg_len = CMSG_LEN(count * sizeof(int));
 		memcpy(CMSG_DATA(cm), fds, count * sizeof(int));
-		if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
-			return errno == EBADF ? EBADF :
-			       errno == ETOOMANYREFS ? EMFILE : EINVAL;
+		if (!err && sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
+			err = errno == EBADF ? EBADF :
+			      errno == ETOOMANYREFS ? EMFILE : EINVAL;
+		/* In flight the kernel holds them: ours can go. */
+		for (uint_t i = 0; i < ready; i++)
+			if (fresh[i])
+				close(fds[i]);
+		if (err)
+			return err;
 		done += count;
 	}
 	return 0;

@@ -558,6 +558,7 @@ struct server_thread {
 	struct conn *conn;              /* fast plane */
 	struct ldoor *fileplane;        /* or the file plane, on this door */
 	ucred_t *fileplane_cred;
+	bool unref;                     /* an unreferenced notice */
 	uint64_t seq;
 	uint32_t flags;
 	void *bulk;                     /* a mapped bulk argument */
@@ -720,6 +721,7 @@ static void end_call(void)
 	if (self.conn)
 		conn_unref(self.conn);
 	self.conn = NULL;
+	self.unref = false;
 	if (self.fileplane) {
 		/* Ready for the next file-plane call on this door. */
 		struct ldoor *door = self.fileplane;
@@ -893,7 +895,10 @@ static void serve_fileplane(struct ldoor *door, bool last_thread,
 		ucred_fill_peer(self.fileplane_cred, who.pid, who.uid, who.gid);
 	if (last_thread)
 		deplete(pool);
-	door->proc(door->cookie, size ? self.args : NULL, size, NULL, 0);
+	/* The daemon's unreferenced notice: only it can set this flag. */
+	self.unref = who.flags & DOORFS_CALLER_UNREF;
+	char *argp = self.unref ? DOOR_UNREF_DATA : size ? self.args : NULL;
+	door->proc(door->cookie, argp, self.unref ? 0 : size, NULL, 0);
 
 	/* Returned without door_return: no result, and the thread ends. */
 	ioctl(door->server_end, DOORFS_IOC_RETURN);
@@ -1002,8 +1007,9 @@ LIBDOOR_EXPORT int door_return(char *data, size_t size, door_desc_t *desc,
 	if (calling) {
 		/* After any of these errors the caller still waits. */
 		int err = descs_check(desc, ndesc);
-		if (!err && (self.flags & DOORFS_SLOT_NO_RESULT) && self.conn &&
-		    (size || ndesc))
+		if (!err && (size || ndesc) &&
+		    (self.unref || (self.conn &&
+				    (self.flags & DOORFS_SLOT_NO_RESULT))))
 			err = E2BIG;    /* door_call(d, NULL) takes no result */
 		if (!err && size && !data)
 			err = EFAULT;

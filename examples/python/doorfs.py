@@ -21,13 +21,15 @@ ATTR_IS_UNREF = 0x20
 ATTR_REFUSE_DESC = 0x40
 ATTR_NO_CANCEL = 0x80
 
+CALLER_UNREF = 0x1
+
 CALL_INLINE_MAX = 4080
 DATA_MAX = 64 << 20
 
 _INFO = struct.Struct("=IiQQIIQQII")      # struct doorfs_info, 56 bytes
 _CALL_HEADER = struct.Struct("=IIII")     # struct doorfs_call without data
 _CALL_SIZE = _CALL_HEADER.size + CALL_INLINE_MAX
-_CALLER = struct.Struct("=IiIIQ")         # struct doorfs_caller, 24 bytes
+_CALLER = struct.Struct("=IiIIQII")       # struct doorfs_caller, 32 bytes
 _U64 = struct.Struct("=Q")
 
 
@@ -107,8 +109,9 @@ def caller(fd):
     """Who made the call this server end holds: pid, uid, gid, arg_size."""
     buf = bytearray(_CALLER.size)
     fcntl.ioctl(fd, IOC_CALLER, buf)
-    _, pid, uid, gid, arg_size = _CALLER.unpack(buf)
-    return {"pid": pid, "uid": uid, "gid": gid, "arg_size": arg_size}
+    _, pid, uid, gid, arg_size, flags, _ = _CALLER.unpack(buf)
+    return {"pid": pid, "uid": uid, "gid": gid, "arg_size": arg_size,
+            "unref": bool(flags & CALLER_UNREF)}
 
 
 def xattrs(path):

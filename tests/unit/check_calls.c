@@ -676,8 +676,10 @@ START_TEST(libdoor_setup_and_revoke)
 	door_info(f.door, 100, &info);
 	ck_assert_uint_eq(info.proc, 0x1234);
 	ck_assert_uint_eq(info.data, 0x5678);
+	/* The client end is the only reference left: libdoor's is none. */
 	ck_assert_uint_eq(info.attributes, DOORFS_ATTR_UNREF |
-			  DOORFS_ATTR_PRIVATE | DOORFS_ATTR_LOCAL);
+			  DOORFS_ATTR_PRIVATE | DOORFS_ATTR_LOCAL |
+			  DOORFS_ATTR_IS_UNREF);
 
 	struct doorfs_rendezvous where;
 	ck_assert_int_eq(door_rendezvous(f.door, &where), 0);
@@ -703,6 +705,140 @@ START_TEST(libdoor_setup_and_revoke)
 	ck_assert_int_eq(door_rendezvous(f.door, &where), -EBADF);
 	req_free(nb);
 	fixture_free(&f);
+}
+END_TEST
+
+/*
+ * A libdoor door as door_create leaves it: the program's server end
+ * (a reference) and libdoor's own (none), which takes the notices.
+ */
+struct unref_fixture {
+	struct door *door;
+	struct door_end *user, *own;
+};
+
+static struct unref_fixture unref_fixture_new(uint32_t attributes)
+{
+	struct unref_fixture u;
+	door_set_replies(&fake_replies);
+	door_set_write_piece_max(1u << 20);
+	u.door = door_new(100, 1000, 100);
+	u.user = door_end_new(u.door, 1000, true);
+	u.own = door_end_new(u.door, 1000, false);
+	uint64_t token;
+	door_end_token(u.user, &token);
+	ck_assert_int_eq(door_end_serve(u.own, token), 0);
+	struct doorfs_setup setup = {
+		.version = DOORFS_VERSION, .attributes = attributes,
+		.rendezvous = "doorfs/unref",
+	};
+	ck_assert_int_eq(door_end_setup(u.own, &setup), 0);
+	return u;
+}
+
+static void unref_fixture_free(struct unref_fixture *u)
+{
+	door_end_release(u->own);
+	door_end_release(u->user);
+	door_put(u->door);
+}
+
+/* Whether the server end takes an unreferenced notice now. */
+static bool takes_notice(struct door_end *own)
+{
+	struct fake_req *r = req_new();
+	bool held = door_end_read(own, r, 100, true, NULL);
+	ck_assert(!held);
+	bool notice = r->err == 0;
+	if (notice) {
+		struct doorfs_caller who;
+		ck_assert_int_eq(door_end_caller(own, &who), 0);
+		ck_assert_uint_eq(who.flags, DOORFS_CALLER_UNREF);
+		ck_assert_int_eq(who.pid, 0);
+		ck_assert_uint_eq(who.arg_size, 0);
+		ck_assert_int_eq(door_end_return(own), 0);
+	} else {
+		ck_assert_int_eq(r->err, EAGAIN);
+	}
+	req_free(r);
+	return notice;
+}
+
+START_TEST(unref_once)
+{
+	struct unref_fixture u = unref_fixture_new(DOORFS_ATTR_UNREF);
+	ck_assert(!takes_notice(u.own));        /* never reached two */
+	struct door_end *c = door_end_new(u.door, 2000, false);
+	ck_assert(!takes_notice(u.own));
+	door_end_release(c);                    /* two -> one */
+	ck_assert(takes_notice(u.own));
+	ck_assert(!takes_notice(u.own));
+
+	/* DOOR_UNREF fires once, and then no longer shows. */
+	struct doorfs_info info;
+	door_info(u.door, 100, &info);
+	ck_assert(!(info.attributes & DOORFS_ATTR_UNREF));
+	c = door_end_new(u.door, 2000, false);
+	door_end_release(c);
+	ck_assert(!takes_notice(u.own));
+	unref_fixture_free(&u);
+}
+END_TEST
+
+START_TEST(unref_multi_and_names)
+{
+	struct unref_fixture u = unref_fixture_new(DOORFS_ATTR_UNREF_MULTI);
+	for (int round = 0; round < 3; round++) {
+		struct door_end *c = door_end_new(u.door, 2000, false);
+		door_end_release(c);
+		ck_assert(takes_notice(u.own));
+	}
+	/* An fattach name is a reference too. */
+	door_hold(u.door);
+	ck_assert(!takes_notice(u.own));
+	door_unhold(u.door);
+	ck_assert(takes_notice(u.own));
+	unref_fixture_free(&u);
+}
+END_TEST
+
+START_TEST(unref_waits_for_calls)
+{
+	struct unref_fixture u = unref_fixture_new(DOORFS_ATTR_UNREF);
+	struct door_end *c = door_end_new(u.door, 2000, false);
+	struct door_end *c2 = door_end_new(u.door, 2000, false);
+
+	/* c calls; the server takes it; then the references drop to one. */
+	write_str(c, "slow");
+	struct fake_req *cread = req_new(), *sread = req_new();
+	ck_assert(door_end_read(c, cread, 100, false, &someone));
+	ck_assert(!door_end_read(u.own, sread, 100, true, NULL));
+	assert_data(sread, "slow");
+	door_end_release(c2);
+	door_end_interrupt(c, cread);
+	door_end_release(c);                    /* now one: but a call runs */
+	struct doorfs_info info;
+	door_info(u.door, 100, &info);
+	ck_assert(info.attributes & DOORFS_ATTR_IS_UNREF);
+
+	ck_assert_int_eq(write_str(u.own, "done"), 4);  /* the call ends */
+	ck_assert(takes_notice(u.own));
+	req_free(cread), req_free(sread);
+	unref_fixture_free(&u);
+}
+END_TEST
+
+START_TEST(no_unref_after_revoke)
+{
+	struct unref_fixture u = unref_fixture_new(DOORFS_ATTR_UNREF_MULTI);
+	struct door_end *c = door_end_new(u.door, 2000, false);
+	ck_assert_int_eq(door_end_revoke(u.own), 0);
+	door_end_release(c);
+	struct fake_req *r = req_new();
+	door_end_read(u.own, r, 100, true, NULL);
+	assert_error(r, EBADF);
+	req_free(r);
+	unref_fixture_free(&u);
 }
 END_TEST
 
@@ -737,6 +873,13 @@ static Suite *door_suite(void)
 	tcase_add_test(tc, poll_server_end);
 	tcase_add_test(tc, info_fields);
 	tcase_add_test(tc, libdoor_setup_and_revoke);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("unreferenced");
+	tcase_add_test(tc, unref_once);
+	tcase_add_test(tc, unref_multi_and_names);
+	tcase_add_test(tc, unref_waits_for_calls);
+	tcase_add_test(tc, no_unref_after_revoke);
 	suite_add_tcase(s, tc);
 	return s;
 }
