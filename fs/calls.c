@@ -771,11 +771,11 @@ int door_end_return(struct door_end *end)
 	return 0;
 }
 
-/* The create flags a door may carry (illumos DOOR_CREATE_MASK, less the
- * internal PRIVCREATE/NO_DEPLETION_CB bits that door_info never shows). */
+/* The create flags a door may carry (illumos DOOR_CREATE_MASK). */
 #define SETUP_ATTRIBUTES (DOORFS_ATTR_UNREF | DOORFS_ATTR_PRIVATE | \
 			  DOORFS_ATTR_UNREF_MULTI | DOORFS_ATTR_REFUSE_DESC | \
-			  DOORFS_ATTR_NO_CANCEL)
+			  DOORFS_ATTR_NO_CANCEL | DOORFS_ATTR_NO_DEPLETION_CB | \
+			  DOORFS_ATTR_PRIVCREATE)
 
 int door_end_setup(struct door_end *end, const struct doorfs_setup *setup)
 {

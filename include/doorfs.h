@@ -38,6 +38,8 @@
 #define DOORFS_ATTR_IS_UNREF     0x20u
 #define DOORFS_ATTR_REFUSE_DESC  0x40u
 #define DOORFS_ATTR_NO_CANCEL    0x80u
+#define DOORFS_ATTR_NO_DEPLETION_CB 0x100u /* door_xcreate's */
+#define DOORFS_ATTR_PRIVCREATE   0x200u /* made by door_xcreate */
 
 /* DOORFS_IOC_INFO: what door_info() reports, for any open door descriptor. */
 struct doorfs_info {

@@ -135,6 +135,11 @@ static void conn_forget(struct client_conn *c)
 	conn_close(c);
 }
 
+static void conn_abandon(void *c)
+{
+	conn_forget(c);
+}
+
 static void conn_keep(struct client_conn *c)
 {
 	pthread_once(&conns_once, conns_init);
@@ -503,7 +508,13 @@ static int call_fast(struct client_conn *c, door_arg_t *params)
 	if (write(c->doorbell, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		return EBADF;
 
-	int err = wait_reply(c);
+	/* door_call is a cancellation point (poll is one): a cancelled
+	 * caller abandons the connection, whose slot the server may still
+	 * answer into. */
+	int err;
+	pthread_cleanup_push(conn_abandon, c);
+	err = wait_reply(c);
+	pthread_cleanup_pop(0);
 	if (err)
 		return err;
 

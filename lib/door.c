@@ -46,8 +46,8 @@ static int open_own_server_end(int user_fd, int *out)
 	return 0;
 }
 
-static int make_door(door_server_procedure_t *proc, void *cookie, uint_t attrs,
-		     int *out)
+int door_make(door_server_procedure_t *proc, void *cookie, uint_t attrs,
+	      struct ldoor **out)
 {
 	int user_fd, err = doorfs_new_door_file(&user_fd);
 	if (err)
@@ -86,8 +86,7 @@ static int make_door(door_server_procedure_t *proc, void *cookie, uint_t attrs,
 	if (err)
 		goto fail;
 	registry_add(door);
-	pool_created(door->pool, door);
-	*out = user_fd;
+	*out = door;
 	return 0;
 
 fail:
@@ -107,12 +106,14 @@ LIBDOOR_EXPORT int door_create(door_server_procedure_t *proc, void *cookie,
 		errno = EINVAL;
 		return -1;
 	}
-	int fd = -1, err = make_door(proc, cookie, attributes, &fd);
+	struct ldoor *door;
+	int err = door_make(proc, cookie, attributes, &door);
 	if (err) {
 		errno = err;
 		return -1;
 	}
-	return fd;
+	pool_created(door->pool, door);
+	return door->user_fd;
 }
 
 LIBDOOR_EXPORT int door_info(int d, door_info_t *info)
@@ -245,17 +246,4 @@ LIBDOOR_EXPORT int door_setparam(int d, int param, size_t val)
 		return -1;
 	}
 	return 0;
-}
-
-/* Not yet implemented: its tests expect ENOSYS until it is. */
-LIBDOOR_EXPORT int door_xcreate(door_server_procedure_t *proc, void *cookie,
-				uint_t attributes,
-				door_xcreate_server_func_t *crf,
-				door_xcreate_thrsetup_func_t *setupf,
-				void *crcookie, int nthread)
-{
-	(void)proc, (void)cookie, (void)attributes, (void)crf, (void)setupf;
-	(void)crcookie, (void)nthread;
-	errno = ENOSYS;
-	return -1;
 }

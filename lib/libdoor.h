@@ -7,6 +7,7 @@
  *               door_return and the calls a server thread makes
  *   call.c      door_call: the client side of both planes
  *   door.c      the rest of the public API (create, info, revoke, params)
+ *   xcreate.c   door_xcreate: private pools whose threads the program makes
  *   fattach.c   fattach and fdetach
  *   descs.c     descriptors passed in calls and replies
  *
@@ -49,12 +50,22 @@ struct ldoor {
 	uint_t attributes;
 	struct doorfs_params params;
 	struct pool *pool;              /* the global pool or its own */
+	/* door_xcreate: how its pool makes threads. */
+	door_xcreate_server_func_t *crf;
+	door_xcreate_thrsetup_func_t *setupf;
+	void *crcookie;
 	uint64_t watch;                 /* its server end's handle in the pool */
 	atomic_bool revoked;
 	atomic_int refs;                /* registry + live connections */
 };
 
 void registry_add(struct ldoor *door);
+
+/* --- door.c --- */
+
+/* A new door, published and registered; its pool has no threads yet. */
+int door_make(door_server_procedure_t *proc, void *cookie, uint_t attrs,
+	      struct ldoor **out);
 /*
  * The door with this id, created by this process, with a reference.  A
  * door is known by id, not by file: after fattach its name is another
@@ -83,6 +94,13 @@ int pool_global(struct pool **out);
 void pool_created(struct pool *pool, struct ldoor *door);
 /* The door this thread is bound to or serving, for DOOR_QUERY. */
 struct ldoor *server_thread_door(void);
+/* door_bind, to a door known already (door_xcreate's threads). */
+void server_bind(struct ldoor *door);
+/* door_xcreate: start one pool thread through the door's crf.  Returns
+ * crf's verdict (1 created, 0 declined, -1 failed); *bound, if not NULL,
+ * is signalled when the thread has bound (see xcreate_wait). */
+struct xcreate_wait;
+int xcreate_start(struct ldoor *door, struct xcreate_wait *wait);
 
 /* --- descs.c --- */
 

@@ -744,7 +744,12 @@ static void end_call(void)
 /* Run a depletion callback: this thread was the pool's last one. */
 static void deplete(struct pool *pool)
 {
-	if (pool->door) {
+	struct ldoor *door = pool->door;
+	if (door && (door->attributes & DOOR_PRIVCREATE)) {
+		/* door_xcreate: its crf, once, unless it asked for none. */
+		if (!(door->attributes & DOOR_NO_DEPLETION_CB))
+			xcreate_start(door, NULL);
+	} else if (pool->door) {
 		door_info_t info;
 		fill_info(pool->door, &info);
 		info.di_attributes |= DOOR_DEPLETION_CB;
@@ -1031,6 +1036,14 @@ LIBDOOR_EXPORT int door_return(char *data, size_t size, door_desc_t *desc,
 	park();
 }
 
+void server_bind(struct ldoor *door)
+{
+	ldoor_ref(door);
+	if (self.bind)
+		ldoor_unref(self.bind);         /* binding again unbinds */
+	self.bind = door;
+}
+
 LIBDOOR_EXPORT int door_bind(int d)
 {
 	if (!doorfs_fd_is_door(d)) {
@@ -1044,9 +1057,8 @@ LIBDOOR_EXPORT int door_bind(int d)
 		errno = EINVAL;
 		return -1;
 	}
-	if (self.bind)
-		ldoor_unref(self.bind);         /* binding again unbinds */
-	self.bind = door;
+	server_bind(door);
+	ldoor_unref(door);
 	return 0;
 }
 

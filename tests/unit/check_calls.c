@@ -688,7 +688,7 @@ START_TEST(libdoor_setup_and_revoke)
 	ck_assert_uint_eq(where.id, info.id);
 
 	struct doorfs_setup bad = setup;
-	bad.attributes = 0x200;         /* DOOR_PRIVCREATE: internal only */
+	bad.attributes = 0x400;         /* DOOR_DEPLETION_CB: never a flag */
 	ck_assert_int_eq(door_end_setup(f.server, &bad), -EINVAL);
 	bad = setup;
 	memset(bad.rendezvous, 'x', sizeof(bad.rendezvous));
