@@ -350,9 +350,18 @@ static void call_deliver(struct call *c)
 	enum held_kind kind = cl->waiter_kind;
 	size_t size = cl->waiter_size;
 	client_detach(cl);
-	if (kind == HELD_CLIENT_IOCTL) {
+	if (kind == HELD_CLIENT_IOCTL &&
+	    c->result.bytes->len <= DOORFS_CALL_INLINE_MAX) {
 		replies->data(waiter, kind, c->result.bytes->data,
 			      c->result.bytes->len);
+	} else if (kind == HELD_CLIENT_IOCTL) {
+		/* Too big for the ioctl: the call ran, so its result is kept
+		 * for read(), which returns it as after a write/read call. */
+		buf_fini(&cl->result);
+		cl->result = buf_take(&c->result);
+		cl->result_off = 0;
+		cl->state = CLIENT_RESULT;
+		replies->error(waiter, E2BIG);
 	} else {
 		buf_fini(&cl->result);
 		cl->result = buf_take(&c->result);

@@ -58,8 +58,9 @@ struct doorfs_info {
 /*
  * DOORFS_IOC_CALL: a whole call in one request, for small payloads.
  * In: arg_size bytes of data.  Out: result_size bytes of data.  A result
- * larger than DOORFS_CALL_INLINE_MAX fails with E2BIG (use write/read).
- * The struct is one page so the kernel copies it in one piece each way.
+ * larger than DOORFS_CALL_INLINE_MAX fails with E2BIG after the call ran,
+ * and stays on the descriptor: read() returns it.  The struct is one
+ * page so the kernel copies it in one piece each way.
  */
 #define DOORFS_CALL_INLINE_MAX 4080u
 struct doorfs_call {

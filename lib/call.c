@@ -44,6 +44,22 @@
 #define CONNS_PER_THREAD 16
 
 /*
+ * The server believes the credentials the kernel gave it when we
+ * connected (SO_PEERCRED).  A thread whose ids have changed since must
+ * connect again, or it would call with its old identity.
+ */
+struct ids {
+	uid_t ruid, euid, suid;
+	gid_t rgid, egid, sgid;
+};
+
+static void my_ids(struct ids *ids)
+{
+	getresuid(&ids->ruid, &ids->euid, &ids->suid);
+	getresgid(&ids->rgid, &ids->egid, &ids->sgid);
+}
+
+/*
  * A thread's connection to the door behind a file.  The file is named by
  * device, inode and ctime: fattach and fdetach change a name's ctime, so
  * a name given to another door is a new key.
@@ -54,6 +70,7 @@ struct client_conn {
 	struct timespec ctime;
 	unsigned fork_gen;              /* made in this process, not a parent */
 	bool fileplane;                 /* no fast plane: DOORFS_IOC_CALL */
+	struct ids ids;                 /* who we were when we connected */
 	int sock, wake, doorbell;
 	struct doorfs_slot *slot;
 	uint64_t seq;
@@ -110,11 +127,14 @@ void call_forget_all(void)
 static struct client_conn *conn_find(const struct stat *st)
 {
 	unsigned gen = atomic_load(&fork_gen);
+	struct ids ids;
+	my_ids(&ids);
 	for (int i = 0; i < CONNS_PER_THREAD; i++) {
 		struct client_conn *c = conns[i];
 		if (!c)
 			continue;
-		if (c->fork_gen != gen) {
+		if (c->fork_gen != gen ||
+		    memcmp(&c->ids, &ids, sizeof(ids)) != 0) {
 			conn_close(c);
 			conns[i] = NULL;
 			continue;
@@ -221,6 +241,7 @@ static int conn_open(int d, const struct stat *st, struct client_conn **out)
 	c->ino = st->st_ino;
 	c->ctime = st->st_ctim;
 	c->fork_gen = atomic_load(&fork_gen);
+	my_ids(&c->ids);
 	c->sock = c->wake = c->doorbell = -1;
 	if (!where.name[0]) {
 		c->fileplane = true;
@@ -446,7 +467,9 @@ static int place_result(door_arg_t *params, const char *src, int bulk_fd,
 	}
 	params->data_ptr = dst;
 	params->data_size = size;
-	params->desc_ptr = (door_desc_t *)(void *)(dst + data_len);
+	/* illumos puts desc_ptr there even when no descriptor came back. */
+	params->desc_ptr = (door_desc_t *)(void *)(dst +
+		roundup_size(size, sizeof(door_desc_t)));
 	params->desc_num = n;
 	if (n)
 		memcpy(params->desc_ptr, descs, n * sizeof(door_desc_t));
@@ -547,54 +570,13 @@ static int call_fast(struct client_conn *c, door_arg_t *params)
 	return err;
 }
 
-/*
- * A door served through the file plane: one ioctl, or write and read.
- * Descriptors cannot cross FUSE, so such a door refuses them (ENOTSUP,
- * as a DOOR_REFUSE_DESC door does).
- */
-static int call_fileplane(int d, door_arg_t *params)
+/* Read a file-plane result to its end; *out is malloc'd. */
+static int read_result(int fd, char **out, size_t *len)
 {
-	size_t size = params ? params->data_size : 0;
-	if (params && params->desc_num)
-		return ENOTSUP;
-	if (size <= DOORFS_CALL_INLINE_MAX) {
-		struct doorfs_call *call = malloc(sizeof(*call));
-		if (!call)
-			return ENOMEM;
-		memset(call, 0, offsetof(struct doorfs_call, data));
-		call->version = DOORFS_VERSION;
-		call->arg_size = (uint32_t)size;
-		if (size)
-			memcpy(call->data, params->data_ptr, size);
-		int err = ioctl(d, DOORFS_IOC_CALL, call) < 0 ? errno : 0;
-		if (err == ECONNRESET)
-			err = EINTR;    /* illumos: the server died serving */
-		if (!err && params)
-			err = place_result(params, call->data, -1,
-					   call->result_size, NULL, 0);
-		else if (!err && call->result_size)
-			err = E2BIG;
-		free(call);
-		return err == E2BIG && params ? EOVERFLOW : err;
-	}
-
-	/* Too big for the ioctl: write and read on a descriptor of our own. */
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", d);
-	int fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return errno == EACCES ? EACCES : EBADF;
-	int err = 0;
-	for (size_t done = 0; done < size && !err;) {
-		ssize_t n = write(fd, params->data_ptr + done, size - done);
-		if (n < 0)
-			err = errno;
-		else
-			done += (size_t)n;
-	}
 	size_t cap = 1 << 16, got = 0;
-	char *buf = err ? NULL : malloc(cap);
-	while (!err) {
+	char *buf = malloc(cap);
+	int err = 0;
+	for (;;) {
 		if (!buf) {
 			err = ENOMEM;
 			break;
@@ -609,17 +591,91 @@ static int call_fileplane(int d, door_arg_t *params)
 			cap *= 2;
 		}
 		ssize_t n = read(fd, buf + got, cap - got);
-		if (n < 0)
+		if (n < 0) {
+			/* illumos: a server that died serving is EINTR. */
 			err = errno == ECONNRESET ? EINTR : errno;
-		else if (n == 0)
 			break;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if (err) {
+		free(buf);
+		return err;
+	}
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
+/* Arguments too big for the ioctl: write them on a descriptor of our own. */
+static int call_by_write(int d, door_arg_t *params, char **result,
+			 size_t *len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", d);
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return errno == EACCES ? EACCES : EBADF;
+	int err = 0;
+	for (size_t done = 0; done < params->data_size && !err;) {
+		ssize_t n = write(fd, params->data_ptr + done,
+				  params->data_size - done);
+		if (n < 0)
+			err = errno;
 		else
-			got += (size_t)n;
+			done += (size_t)n;
 	}
 	if (!err)
-		err = place_result(params, buf, -1, got, NULL, 0);
-	free(buf);
+		err = read_result(fd, result, len);
 	close(fd);
+	return err;
+}
+
+/*
+ * A door served through the file plane.  Small arguments go in one
+ * DOORFS_IOC_CALL; a result too big for it stays on the descriptor and
+ * is read from there.  Descriptors cannot cross FUSE, so such a door
+ * refuses them (ENOTSUP, as a DOOR_REFUSE_DESC door does).
+ */
+static int call_fileplane(int d, door_arg_t *params)
+{
+	size_t size = params ? params->data_size : 0;
+	if (params && params->desc_num)
+		return ENOTSUP;
+	char *result = NULL;
+	size_t len = 0;
+	int err;
+	if (size > DOORFS_CALL_INLINE_MAX) {
+		err = call_by_write(d, params, &result, &len);
+	} else {
+		struct doorfs_call *call = malloc(sizeof(*call));
+		if (!call)
+			return ENOMEM;
+		memset(call, 0, offsetof(struct doorfs_call, data));
+		call->version = DOORFS_VERSION;
+		call->arg_size = (uint32_t)size;
+		if (size)
+			memcpy(call->data, params->data_ptr, size);
+		err = ioctl(d, DOORFS_IOC_CALL, call) < 0 ? errno : 0;
+		if (err == E2BIG) {
+			err = read_result(d, &result, &len);
+		} else if (!err) {
+			len = call->result_size;
+			result = (char *)call;  /* placed from its inline data */
+			memmove(call, call->data, len);
+		} else {
+			free(call);
+		}
+		if (err == ECONNRESET)
+			err = EINTR;    /* illumos: the server died serving */
+	}
+	if (!err && !params && len)
+		err = E2BIG;            /* door_call(d, NULL) takes no result */
+	else if (!err && params)
+		err = place_result(params, result, -1, len, NULL, 0);
+	free(result);
 	return err;
 }
 

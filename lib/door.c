@@ -157,7 +157,7 @@ LIBDOOR_EXPORT int door_revoke(int d)
 		return -1;
 	}
 	ioctl(door->server_end, DOORFS_IOC_REVOKE);
-	pool_unwatch_door(door);
+	server_revoke(door);
 	ldoor_unref(door);              /* the registry's reference */
 	ldoor_unref(door);
 	close(d);

@@ -88,6 +88,8 @@ int pool_new(struct ldoor *private_door, struct pool **out);
 /* Serve the door's file-plane calls through its pool too; and stop. */
 int pool_watch_door(struct pool *pool, struct ldoor *door);
 void pool_unwatch_door(struct ldoor *door);
+/* door_revoke's part here: waiting callers get EBADF, served ones finish. */
+void server_revoke(struct ldoor *door);
 /* The process-wide pool, made on first use (calls the create function). */
 int pool_global(struct pool **out);
 /* Call the server-create function as door_create must (illumos rules). */

@@ -32,26 +32,37 @@ bool doorfs_fd_is_door(int fd)
 	return ioctl(fd, DOORFS_IOC_PARAMS, &params) == 0;
 }
 
-/* Whether dir is a directory on a doorfs mount. */
-static bool on_doorfs(const char *dir)
+/* Out of descriptors or memory: say so, not "no mount". */
+static bool resource_error(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOMEM;
+}
+
+/* 0 if dir is a directory on a doorfs mount, else why not. */
+static int on_doorfs(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
+		return resource_error(errno) ? errno : ENOENT;
 	struct statfs sfs;
 	bool fuse = fstatfs(fd, &sfs) == 0 && sfs.f_type == FUSE_SUPER_MAGIC;
 	close(fd);
 	if (!fuse)
-		return false;
+		return ENOENT;
 
 	/* A FUSE mount: is it doorfs?  mountinfo names the type. */
 	FILE *f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return false;
-	char *real = realpath(dir, NULL), *line = NULL;
+	char *real = f ? realpath(dir, NULL) : NULL;
+	if (!real) {
+		int err = resource_error(errno) ? errno : ENOENT;
+		if (f)
+			fclose(f);
+		return err;
+	}
+	char *line = NULL;
 	size_t cap = 0;
 	bool found = false;
-	while (real && getline(&line, &cap, f) > 0) {
+	while (getline(&line, &cap, f) > 0) {
 		char mnt[4096], type[64];
 		/* id parent major:minor root mountpoint options... - type ... */
 		const char *sep = strstr(line, " - ");
@@ -67,27 +78,28 @@ static bool on_doorfs(const char *dir)
 	free(line);
 	free(real);
 	fclose(f);
-	return found;
+	return found ? 0 : ENOENT;
 }
 
 static int find_mount(char *dir, size_t len)
 {
 	const char *env = getenv("DOORFS");
 	if (env && *env) {
-		if (!on_doorfs(env))
-			return ENOENT;
-		snprintf(dir, len, "%s", env);
-		return 0;
+		int err = on_doorfs(env);
+		if (!err)
+			snprintf(dir, len, "%s", env);
+		return err;
 	}
-	if (on_doorfs("/run/doors")) {
-		snprintf(dir, len, "/run/doors");
-		return 0;
+	int err = on_doorfs("/run/doors");
+	if (err != ENOENT) {
+		if (!err)
+			snprintf(dir, len, "/run/doors");
+		return err;
 	}
 	const char *runtime = getenv("XDG_RUNTIME_DIR");
 	if (runtime && *runtime) {
 		snprintf(dir, len, "%s/doors", runtime);
-		if (on_doorfs(dir))
-			return 0;
+		return on_doorfs(dir);
 	}
 	return ENOENT;
 }

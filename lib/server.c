@@ -454,6 +454,9 @@ out:
 	return err;
 }
 
+static void slot_reply(struct conn *c, int error, uint64_t size,
+		       uint32_t flags);
+
 /* --- pools --- */
 
 int pool_new(struct ldoor *private_door, struct pool **out)
@@ -499,6 +502,27 @@ int pool_watch_door(struct pool *pool, struct ldoor *door)
 		return err;
 	}
 	return 0;
+}
+
+/*
+ * door_revoke: calls waiting for a server thread fail with EBADF now;
+ * calls being served finish; the file plane is no longer watched.
+ */
+void server_revoke(struct ldoor *door)
+{
+	pool_unwatch_door(door);
+	pthread_mutex_lock(&server_lock);
+	for (uint32_t i = 0; i < nhandles; i++) {
+		struct conn *c = handles[i].obj;
+		if (handles[i].kind != H_CONN || c->door != door)
+			continue;
+		uint32_t expect = DOORFS_SLOT_CALL;
+		if (atomic_compare_exchange_strong(
+			    (_Atomic uint32_t *)&c->slot->state, &expect,
+			    DOORFS_SLOT_SERVING))
+			slot_reply(c, EBADF, 0, 0);
+	}
+	pthread_mutex_unlock(&server_lock);
 }
 
 void pool_unwatch_door(struct ldoor *door)
@@ -777,7 +801,8 @@ static int take_args(struct conn *c, uint64_t size, uint32_t flags,
 		self.args = grown;
 		self.args_cap = size;
 	}
-	memcpy(self.args, (char *)(c->slot + 1), size);
+	if (size)
+		memcpy(self.args, (char *)(c->slot + 1), size);
 	*argp = self.args;
 	return 0;
 }

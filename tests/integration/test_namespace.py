@@ -145,8 +145,9 @@ class MetadataTest(DoorTestCase):
         self.assertEqual(doorfs.xattrs(door)["server_pid"], server.pid)
         attrs = doorfs.xattrs(door)
         self.assertGreater(attrs["id"], 0)
+        # Only the server's end refers to the door: exactly one reference.
         self.assertEqual((attrs["revoked"], attrs["calls"],
-                          attrs["attributes"]), (0, 0, 0))
+                          attrs["attributes"]), (0, 0, doorfs.ATTR_IS_UNREF))
         for i in range(3):
             self.file_call(door, b"%d" % i)
         self.assertEqual(os.getxattr(door, "user.door.calls"), b"3")
@@ -205,7 +206,8 @@ class PermissionTest(DoorTestCase):
         client = self.spawn_client(door, "hello", **SECOND_USER)
         report = json.loads(self.client_outcome(client)["result"])
         self.assertEqual(report, {"args": "hello", "caller": dict(
-            pid=client.pid, uid=NOBODY, gid=NOBODY, arg_size=5)})
+            pid=client.pid, uid=NOBODY, gid=NOBODY, arg_size=5,
+            unref=False)})
 
     def test_read_only_access(self):
         door = self.door_path("readable")

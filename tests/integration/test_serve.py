@@ -120,8 +120,9 @@ class ServeTest(DoorTestCase):
         self.assertEqual(caller.outcome(), b"ok")
         self.assertEqual(self.raw_caller(door, b"four", ioctl=True).outcome(),
                          b"ok")
-        me = dict(pid=os.getpid(), uid=0, gid=0)
-        self.assertEqual(seen, [dict(pid=client.pid, uid=0, gid=0, arg_size=5),
+        me = dict(pid=os.getpid(), uid=0, gid=0, unref=False)
+        self.assertEqual(seen, [dict(pid=client.pid, uid=0, gid=0, arg_size=5,
+                                     unref=False),
                                 dict(me, arg_size=3), dict(me, arg_size=4)])
 
     def test_poll_server_end(self):
