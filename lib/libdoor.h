@@ -10,6 +10,7 @@
  *   xcreate.c   door_xcreate: private pools whose threads the program makes
  *   fattach.c   fattach and fdetach
  *   descs.c     descriptors passed in calls and replies
+ *   stat.c      the stat family, which reports doors as S_IFDOOR
  *
  * Errors inside libdoor: functions return 0 or an errno value (positive);
  * only the public entry points set errno and return -1.

@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
 
 /* DOOR_IS_UNREF depends on reference counts (unref is a later issue). */
 #define ATTRS(info) ((info).di_attributes & ~(door_attr_t)DOOR_IS_UNREF)
@@ -205,6 +207,51 @@ START_TEST(info_ebadf)
 	dir = open(harness_mount, O_RDONLY | O_DIRECTORY);
 	ck_assert_int_ge(dir, 0);
 	ck_assert_fails(door_info(dir, &info), EBADF);
+}
+END_TEST
+
+static void stat_null_proc(void *cookie, char *argp, size_t size,
+			   door_desc_t *dp, uint_t ndesc)
+{
+	(void)cookie, (void)argp, (void)size, (void)dp, (void)ndesc;
+	door_return(NULL, 0, NULL, 0);
+}
+
+/* Checklist 29: a door looks like a door to stat, and nothing else does. */
+START_TEST(stat_reports_doors)
+{
+	struct stat st;
+	int d = door_create(stat_null_proc, NULL, 0);
+	ck_assert_int_ge(d, 0);
+	ck_assert_ok(fstat(d, &st));
+	ck_assert(S_ISDOOR(st.st_mode));
+	ck_assert(!S_ISREG(st.st_mode));
+
+	/* A name given by fattach, through stat and lstat. */
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/stat-door-%d", harness_mount,
+		 (int)getpid());
+	int f = creat(path, 0644);
+	ck_assert_int_ge(f, 0);
+	close(f);
+	ck_assert_ok(fattach(d, path));
+	ck_assert_ok(stat(path, &st));
+	ck_assert(S_ISDOOR(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 07777, 0644);
+	ck_assert_ok(lstat(path, &st));
+	ck_assert(S_ISDOOR(st.st_mode));
+	ck_assert_ok(fdetach(path));
+	ck_assert_ok(unlink(path));
+
+	/* Not doors: a directory on the mount, files elsewhere, a pipe. */
+	ck_assert_ok(stat(harness_mount, &st));
+	ck_assert(S_ISDIR(st.st_mode));
+	ck_assert_ok(stat("/proc/self/exe", &st));
+	ck_assert(S_ISREG(st.st_mode));
+	int p[2];
+	ck_assert_ok(pipe(p));
+	ck_assert_ok(fstat(p[0], &st));
+	ck_assert(S_ISFIFO(st.st_mode));
 }
 END_TEST
 
@@ -617,6 +664,9 @@ Suite *info_suite(void)
 	tcase_add_test(tc, info_ebadf);
 	tcase_add_test(tc, info_query_unbound_ebadf);
 	tcase_add_test(tc, info_query_in_private_pool);
+
+	tc = harness_tcase(s, "stat");
+	tcase_add_test(tc, stat_reports_doors);
 
 	tc = harness_tcase(s, "revoke");
 	tcase_add_test(tc, revoke_closes_descriptor);
