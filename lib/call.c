@@ -660,6 +660,7 @@ static int call_fileplane(int d, door_arg_t *params)
 			memcpy(call->data, params->data_ptr, size);
 		err = ioctl(d, DOORFS_IOC_CALL, call) < 0 ? errno : 0;
 		if (err == E2BIG) {
+			free(call);     /* the result waits on d instead */
 			err = read_result(d, &result, &len);
 		} else if (!err) {
 			len = call->result_size;

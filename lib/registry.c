@@ -19,6 +19,22 @@ static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ldoor **doors;
 static size_t ndoors, cap;
 
+/* Held across fork, so the child never inherits it locked (server.c). */
+static void lock_for_fork(void)
+{
+	pthread_mutex_lock(&registry_lock);
+}
+
+static void unlock_after_fork(void)
+{
+	pthread_mutex_unlock(&registry_lock);
+}
+
+__attribute__((constructor)) static void registry_fork_handlers(void)
+{
+	pthread_atfork(lock_for_fork, unlock_after_fork, unlock_after_fork);
+}
+
 void registry_add(struct ldoor *door)
 {
 	pthread_mutex_lock(&registry_lock);

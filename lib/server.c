@@ -81,6 +81,26 @@ static pthread_mutex_t server_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct handle_entry *handles;
 static uint32_t nhandles;
 
+/*
+ * fork copies only the calling thread: a lock another thread held at
+ * that moment would stay locked in the child for ever.  Each module of
+ * libdoor holds its lock across fork for that reason.
+ */
+static void lock_for_fork(void)
+{
+	pthread_mutex_lock(&server_lock);
+}
+
+static void unlock_after_fork(void)
+{
+	pthread_mutex_unlock(&server_lock);
+}
+
+__attribute__((constructor)) static void server_fork_handlers(void)
+{
+	pthread_atfork(lock_for_fork, unlock_after_fork, unlock_after_fork);
+}
+
 static uint64_t handle_make(uint32_t index, uint32_t gen)
 {
 	return (uint64_t)gen << 32 | index;
@@ -396,6 +416,10 @@ static void own_server_state(void)
 	srv.listen_sock = -1;
 	srv.epfd = -1;
 	srv.global = NULL;
+	/* The parent's connections are not ours to serve. */
+	free(handles);
+	handles = NULL;
+	nhandles = 0;
 }
 
 int server_start(const char **name)

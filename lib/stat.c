@@ -48,6 +48,22 @@ static struct {
 static unsigned nknown;
 static pthread_mutex_t known_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Held across fork, so the child never inherits it locked (server.c). */
+static void lock_for_fork(void)
+{
+	pthread_mutex_lock(&known_lock);
+}
+
+static void unlock_after_fork(void)
+{
+	pthread_mutex_unlock(&known_lock);
+}
+
+__attribute__((constructor)) static void stat_fork_handlers(void)
+{
+	pthread_atfork(lock_for_fork, unlock_after_fork, unlock_after_fork);
+}
+
 static bool mountinfo_says_doorfs(dev_t dev)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
