@@ -65,6 +65,8 @@ struct conn {
 	atomic_int refs;                /* handle table + a serving thread */
 	atomic_bool dead;               /* the client hung up */
 	uint64_t handle;
+	bool serving;                   /* under server_lock: server_thread */
+	pthread_t server_thread;        /* is running the procedure for it */
 };
 
 /* --- handles --- */
@@ -176,7 +178,12 @@ static void conn_unref(struct conn *c)
 	free(c);
 }
 
-/* The client went away: stop watching it; a thread serving it finishes. */
+/*
+ * The client went away: stop watching it.  A thread serving it is
+ * cancelled, as illumos does, unless the door is DOOR_NO_CANCEL; that
+ * acts only if its procedure enabled cancellation (pool threads start
+ * with it disabled), and its reply is discarded either way.
+ */
 static void conn_hangup(struct conn *c)
 {
 	atomic_store(&c->dead, true);
@@ -184,6 +191,8 @@ static void conn_hangup(struct conn *c)
 	epoll_ctl(srv.epfd, EPOLL_CTL_DEL, c->sock, NULL);
 	pthread_mutex_lock(&server_lock);
 	handle_free(c->handle);
+	if (c->serving && !(c->door->attributes & DOOR_NO_CANCEL))
+		pthread_cancel(c->server_thread);
 	pthread_mutex_unlock(&server_lock);
 	conn_unref(c);
 }
@@ -763,6 +772,11 @@ static void end_call(void)
 	if (self.bulk)
 		munmap(self.bulk, self.bulk_len);
 	self.bulk = NULL;
+	if (self.conn) {
+		pthread_mutex_lock(&server_lock);
+		self.conn->serving = false;
+		pthread_mutex_unlock(&server_lock);
+	}
 	free(self.descs);               /* the descriptors are the program's */
 	self.descs = NULL;
 	self.ndesc = 0;
@@ -805,6 +819,25 @@ static void deplete(struct pool *pool)
 	} else {
 		server_func(NULL);
 	}
+}
+
+/* A procedure cancelled because its caller left: let the call go. */
+static void cancelled_call(void *unused)
+{
+	(void)unused;
+	end_call();
+}
+
+/*
+ * Run the door's procedure for a fast-plane call.  Its own function so
+ * that no caller's locals live across pthread_cleanup_push's setjmp.
+ */
+static void run_procedure(struct ldoor *door, char *argp, size_t size)
+{
+	pthread_cleanup_push(cancelled_call, NULL);
+	door->proc(door->cookie, argp, size, self.ndesc ? self.descs : NULL,
+		   self.ndesc);
+	pthread_cleanup_pop(0);
 }
 
 /* Copy the arguments out of the slot, or map the bulk ones. */
@@ -896,10 +929,13 @@ static void serve_conn(struct conn *c, bool last_thread, struct pool *pool)
 	self.conn = c;
 	ldoor_ref(door);
 	self.serving_door = door;
+	pthread_mutex_lock(&server_lock);
+	c->server_thread = pthread_self();
+	c->serving = true;
+	pthread_mutex_unlock(&server_lock);
 	if (last_thread)
 		deplete(pool);
-	door->proc(door->cookie, size ? argp : NULL, size,
-		   self.ndesc ? self.descs : NULL, self.ndesc);
+	run_procedure(door, size ? argp : NULL, size);
 
 	/* The procedure returned without door_return: its thread ends. */
 	slot_reply(c, EINTR, 0, 0);
