@@ -839,6 +839,8 @@ int door_end_revoke(struct door_end *end)
 {
 	if (end->kind != END_SERVER)
 		return -EPERM;
+	log_event("door %llu: revoked by its server",
+		  (unsigned long long)end->door->id);
 	door_revoke(end->door);
 	return 0;
 }

@@ -9,6 +9,7 @@
  * waiting process ends the wait with EINTR.  The session loop is
  * single-threaded, so nothing here locks.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -66,15 +67,11 @@ static pid_t tgid_of(pid_t tid)
 	return tgid;
 }
 
-/*
- * Whether a process still runs (a zombie does not: its descriptors are
- * closed, and their releases are on the way to us).
- */
-static bool process_alive(pid_t pid)
+/* Whether a thread runs, from its stat line (zombies do not). */
+static bool thread_alive(const char *stat_path)
 {
-	char path[64], stat[256];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "re");
+	char stat[256];
+	FILE *f = fopen(stat_path, "re");
 	if (!f)
 		return false;
 	size_t n = fread(stat, 1, sizeof(stat) - 1, f);
@@ -82,6 +79,34 @@ static bool process_alive(pid_t pid)
 	stat[n] = '\0';
 	const char *state = strrchr(stat, ')');
 	return state && state[1] == ' ' && state[2] != 'Z' && state[2] != 'X';
+}
+
+/*
+ * Whether a process still runs.  Any of its threads will do: the leader
+ * alone is a zombie when the main thread called pthread_exit (a server
+ * that parked its main thread in door_return, say) while others run.
+ * A dead process's descriptors are closed and their releases are on the
+ * way to us.
+ */
+static bool process_alive(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *tasks = opendir(path);
+	if (!tasks)
+		return false;
+	bool alive = false;
+	struct dirent *t;
+	while (!alive && (t = readdir(tasks))) {
+		if (t->d_name[0] == '.')
+			continue;
+		char stat_path[sizeof(path) + sizeof(t->d_name) + 8];
+		snprintf(stat_path, sizeof(stat_path), "/proc/%d/task/%s/stat",
+			 (int)pid, t->d_name);
+		alive = thread_alive(stat_path);
+	}
+	closedir(tasks);
+	return alive;
 }
 
 /*
@@ -94,8 +119,11 @@ static bool process_alive(pid_t pid)
 static struct door *checked_door(struct door *door)
 {
 	if (door_is_libdoor(door) && !door_is_revoked(door) &&
-	    !process_alive(door_server_pid(door)))
+	    !process_alive(door_server_pid(door))) {
+		log_event("server pid %d of a door is gone",
+			  (int)door_server_pid(door));
 		door_revoke(door);
+	}
 	return door;
 }
 

@@ -183,45 +183,20 @@ static int handshake(struct client_conn *c, int d, int slotfd, uint64_t id)
 		.door_id = id,
 	};
 	int fds[3] = { d, slotfd, c->wake };
-	struct iovec iov = { &hello, sizeof(hello) };
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(fds))];
-	} ctl;
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
-	if (sendmsg(c->sock, &msg, MSG_NOSIGNAL) < 0)
+	if (wire_send(c->sock, &hello, sizeof(hello), fds, 3))
 		return EBADF;
 
 	struct doorfs_welcome welcome;
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} back;
-	iov = (struct iovec){ &welcome, sizeof(welcome) };
-	msg = (struct msghdr){
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = back.buf, .msg_controllen = sizeof(back.buf),
-	};
-	ssize_t n;
-	do
-		n = recvmsg(c->sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n != sizeof(welcome))
+	unsigned nfds;
+	if (wire_recv(c->sock, &welcome, sizeof(welcome), &c->doorbell, 1,
+		      &nfds, MSG_CMSG_CLOEXEC))
 		return EBADF;           /* the server is gone */
-	cm = CMSG_FIRSTHDR(&msg);
-	if (welcome.error)
+	if (welcome.error || nfds != 1) {
+		if (nfds)
+			close(c->doorbell);
+		c->doorbell = -1;
 		return welcome.error == EBADF ? EBADF : EAGAIN;
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return EAGAIN;
-	memcpy(&c->doorbell, CMSG_DATA(cm), sizeof(int));
+	}
 	return 0;
 }
 
@@ -294,76 +269,6 @@ fail:
 		close(c->wake);
 	free(c);
 	return err;
-}
-
-/* Send arguments too large for the slot in a sealed memfd. */
-static int send_bulk(struct client_conn *c, const char *data, size_t size)
-{
-	int fd = memfd_create("door-args", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0)
-		return errno == EMFILE ? EMFILE : ENOMEM;
-	int err = 0;
-	for (size_t done = 0; done < size && !err;) {
-		ssize_t n = write(fd, data + done, size - done);
-		if (n < 0)
-			err = errno == EFAULT ? EFAULT : ENOMEM;
-		else
-			done += (size_t)n;
-	}
-	if (!err && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
-			  F_SEAL_WRITE | F_SEAL_SEAL) < 0)
-		err = ENOMEM;
-	if (!err) {
-		struct doorfs_bulk bulk = {
-			.version = DOORFS_VERSION, .seq = c->seq, .size = size,
-		};
-		struct iovec iov = { &bulk, sizeof(bulk) };
-		union {
-			struct cmsghdr align;
-			char buf[CMSG_SPACE(sizeof(int))];
-		} ctl;
-		struct msghdr msg = {
-			.msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
-		};
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-		if (sendmsg(c->sock, &msg, MSG_NOSIGNAL) < 0)
-			err = EBADF;
-	}
-	close(fd);
-	return err;
-}
-
-/* Receive the memfd of a bulk result; *fd is owned by the caller. */
-static int recv_bulk(struct client_conn *c, uint64_t size, int *fd)
-{
-	struct doorfs_bulk bulk;
-	struct iovec iov = { &bulk, sizeof(bulk) };
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
-	};
-	ssize_t n;
-	do
-		n = recvmsg(c->sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
-	if (n != sizeof(bulk) || !cm || cm->cmsg_type != SCM_RIGHTS)
-		return EOVERFLOW;
-	memcpy(fd, CMSG_DATA(cm), sizeof(int));
-	if (bulk.seq != c->seq || bulk.size != size) {
-		close(*fd);
-		return EOVERFLOW;
-	}
-	return 0;
 }
 
 static uint32_t slot_state(const struct doorfs_slot *slot)
@@ -505,9 +410,9 @@ static int call_fast(struct client_conn *c, door_arg_t *params)
 	uint32_t flags = params ? 0 : DOORFS_SLOT_NO_RESULT;
 	c->seq++;
 	if (size > DOORFS_SLOT_DATA_MAX) {
-		int err = send_bulk(c, params->data_ptr, size);
+		int err = bulk_send(c->sock, c->seq, params->data_ptr, size);
 		if (err)
-			return err;
+			return err == EPIPE || err == ECONNRESET ? EBADF : err;
 		flags |= DOORFS_SLOT_BULK;
 	} else if (size) {
 		memcpy((char *)(slot + 1), params->data_ptr, size);
@@ -554,7 +459,8 @@ static int call_fast(struct client_conn *c, door_arg_t *params)
 	int bulk_fd = -1;
 	door_desc_t *descs = NULL;
 	if (rflags & DOORFS_SLOT_BULK)
-		err = recv_bulk(c, rsize, &bulk_fd);
+		err = bulk_recv(c->sock, c->seq, rsize, MSG_CMSG_CLOEXEC,
+				&bulk_fd) ? EOVERFLOW : 0;
 	else if (rsize > DOORFS_SLOT_DATA_MAX)
 		err = EOVERFLOW;
 	if (!err)

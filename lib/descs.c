@@ -67,24 +67,12 @@ int descs_send(int sock, uint64_t seq, const door_desc_t *descs, uint_t n)
 		struct doorfs_descs head = {
 			.version = DOORFS_VERSION, .count = count, .seq = seq,
 		};
-		struct iovec iov = { &head, sizeof(head) };
-		union {
-			struct cmsghdr align;
-			char buf[CMSG_SPACE(sizeof(fds))];
-		} ctl;
-		struct msghdr msg = {
-			.msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = ctl.buf,
-			.msg_controllen = CMSG_SPACE(count * sizeof(int)),
-		};
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(count * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, count * sizeof(int));
-		if (!err && sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
-			err = errno == EBADF ? EBADF :
-			      errno == ETOOMANYREFS ? EMFILE : EINVAL;
+		if (!err) {
+			err = wire_send(sock, &head, sizeof(head), fds, count);
+			if (err)
+				err = err == EBADF ? EBADF :
+				      err == ETOOMANYREFS ? EMFILE : EINVAL;
+		}
 		/* In flight the kernel holds them: ours can go. */
 		for (uint_t i = 0; i < ready; i++)
 			if (fresh[i])
@@ -115,35 +103,20 @@ int descs_recv(int sock, uint64_t seq, uint_t n, door_desc_t *out)
 	int err = 0;
 	while (got < n) {
 		struct doorfs_descs head;
-		struct iovec iov = { &head, sizeof(head) };
-		union {
-			struct cmsghdr align;
-			char buf[CMSG_SPACE(DOORFS_DESCS_BATCH * sizeof(int))];
-		} ctl;
-		struct msghdr msg = {
-			.msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
-		};
-		ssize_t r;
-		do
-			r = recvmsg(sock, &msg, 0);
-		while (r < 0 && errno == EINTR);
-		struct cmsghdr *cm = r > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
-		if (!cm || cm->cmsg_type != SCM_RIGHTS) {
-			err = EPROTO;
-			break;
-		}
-		uint_t count = (uint_t)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
 		int fds[DOORFS_DESCS_BATCH];
-		memcpy(fds, CMSG_DATA(cm), count * sizeof(int));
-		if (r != sizeof(head) || head.seq != seq || head.count != count ||
-		    (msg.msg_flags & MSG_CTRUNC) || got + count > n) {
-			for (uint_t i = 0; i < count; i++)
+		unsigned count;
+		/* Received descriptors are not close-on-exec, as on illumos. */
+		err = wire_recv(sock, &head, sizeof(head), fds,
+				DOORFS_DESCS_BATCH, &count, 0);
+		if (!err && (head.version != DOORFS_VERSION || head.seq != seq ||
+			     head.count != count || got + count > n)) {
+			for (unsigned i = 0; i < count; i++)
 				close(fds[i]);
 			err = EPROTO;
-			break;
 		}
-		for (uint_t i = 0; i < count; i++)
+		if (err)
+			break;
+		for (unsigned i = 0; i < count; i++)
 			describe(&out[got + i], fds[i]);
 		got += count;
 	}

@@ -10,6 +10,7 @@
  *   xcreate.c   door_xcreate: private pools whose threads the program makes
  *   fattach.c   fattach and fdetach
  *   descs.c     descriptors passed in calls and replies
+ *   wire.c      socket messages with descriptors; sealed bulk memfds
  *   stat.c      the stat family, which reports doors as S_IFDOOR
  *
  * Errors inside libdoor: functions return 0 or an errno value (positive);
@@ -104,6 +105,19 @@ void server_bind(struct ldoor *door);
  * is signalled when the thread has bound (see xcreate_wait). */
 struct xcreate_wait;
 int xcreate_start(struct ldoor *door, struct xcreate_wait *wait);
+
+/* --- wire.c --- */
+
+/* One header and up to DOORFS_DESCS_BATCH descriptors: 0 or errno. */
+int wire_send(int sock, const void *head, size_t len, const int *fds,
+	      unsigned nfds);
+/* The same, received whole (else EPROTO, no descriptor kept). */
+int wire_recv(int sock, void *head, size_t len, int *fds, unsigned max_fds,
+	      unsigned *nfds, int flags);
+/* Bulk data: a sealed memfd holding it, sent or received for call seq. */
+int bulk_make(const void *data, size_t size, int *fd);
+int bulk_send(int sock, uint64_t seq, const void *data, size_t size);
+int bulk_recv(int sock, uint64_t seq, uint64_t size, int flags, int *fd);
 
 /* --- descs.c --- */
 

@@ -236,22 +236,7 @@ static ucred_t *peer_cred(int sock)
 static void send_welcome(int sock, int error, int doorbell)
 {
 	struct doorfs_welcome w = { .version = DOORFS_VERSION, .error = error };
-	struct iovec iov = { &w, sizeof(w) };
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (doorbell >= 0) {
-		msg.msg_control = ctl.buf;
-		msg.msg_controllen = sizeof(ctl.buf);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &doorbell, sizeof(int));
-	}
-	sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	wire_send(sock, &w, sizeof(w), &doorbell, doorbell >= 0 ? 1 : 0);
 }
 
 /*
@@ -261,41 +246,18 @@ static void send_welcome(int sock, int error, int doorbell)
 static bool accept_hello(int sock, uint64_t h)
 {
 	struct doorfs_hello hello;
-	struct iovec iov = { &hello, sizeof(hello) };
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(3 * sizeof(int))];
-	} ctl;
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
-	};
-	ssize_t n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	int fds[3] = { -1, -1, -1 };
+	unsigned nfds = 0;
+	int rerr = wire_recv(sock, &hello, sizeof(hello), fds, 3, &nfds,
+			     MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (rerr == EAGAIN)
 		return true;
-
-	int fds[3] = { -1, -1, -1 }, nfds = 0;
-	for (struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL; cm;
-	     cm = CMSG_NXTHDR(&msg, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		int k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		for (int i = 0; i < k; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (nfds < 3)
-				fds[nfds++] = fd;
-			else
-				close(fd);
-		}
-	}
 
 	int error = EPROTO;
 	struct ldoor *door = NULL;
 	struct doorfs_slot *slot = NULL;
 	struct conn *c = NULL;
-	if (n != sizeof(hello) || (msg.msg_flags & MSG_CTRUNC) || nfds != 3 ||
-	    hello.version != DOORFS_VERSION ||
+	if (rerr || nfds != 3 || hello.version != DOORFS_VERSION ||
 	    hello.slot_size != DOORFS_SLOT_SIZE || !is_eventfd(fds[2]))
 		goto refuse;
 	error = EBADF;
@@ -351,7 +313,7 @@ refuse:
 		munmap(slot, DOORFS_SLOT_SIZE);
 	if (door)
 		ldoor_unref(door);
-	for (int i = 0; i < nfds; i++)
+	for (unsigned i = 0; i < nfds; i++)
 		close(fds[i]);
 	return false;
 }
@@ -663,6 +625,17 @@ LIBDOOR_EXPORT door_server_func_t *door_server_create(door_server_func_t *fn)
 	return old;
 }
 
+/*
+ * This thread no longer serves c, so c's hang-up must not cancel it:
+ * said before the reply is published, after which the caller may leave.
+ */
+static void stop_serving(struct conn *c)
+{
+	pthread_mutex_lock(&server_lock);
+	c->serving = false;
+	pthread_mutex_unlock(&server_lock);
+}
+
 /* Finish the call on the slot: publish the reply and wake the caller. */
 static void slot_reply(struct conn *c, int error, uint64_t size,
 		       uint32_t flags)
@@ -680,90 +653,21 @@ static void slot_reply(struct conn *c, int error, uint64_t size,
 	}
 }
 
-/* A result too large for the slot travels in a sealed memfd. */
-static int send_bulk(struct conn *c, const void *data, size_t size)
-{
-	int fd = memfd_create("door-result", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0)
-		return errno;
-	int err = 0;
-	const char *p = data;
-	for (size_t done = 0; done < size && !err;) {
-		ssize_t n = write(fd, p + done, size - done);
-		if (n < 0)
-			err = errno;
-		else
-			done += (size_t)n;
-	}
-	if (!err && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
-			  F_SEAL_WRITE | F_SEAL_SEAL) < 0)
-		err = errno;
-	if (!err) {
-		struct doorfs_bulk bulk = {
-			.version = DOORFS_VERSION, .seq = self.seq, .size = size,
-		};
-		struct iovec iov = { &bulk, sizeof(bulk) };
-		union {
-			struct cmsghdr align;
-			char buf[CMSG_SPACE(sizeof(int))];
-		} ctl;
-		struct msghdr msg = {
-			.msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
-		};
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-		if (sendmsg(c->sock, &msg, MSG_NOSIGNAL) < 0)
-			err = errno;
-	}
-	close(fd);
-	return err;
-}
-
 /* Map the bulk argument the client sent for call seq. */
 static int take_bulk(struct conn *c, uint64_t seq, uint64_t size)
 {
-	struct doorfs_bulk bulk;
-	struct iovec iov = { &bulk, sizeof(bulk) };
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
-	};
-	ssize_t n = recvmsg(c->sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
-	if (!cm || cm->cmsg_type != SCM_RIGHTS ||
-	    cm->cmsg_len != CMSG_LEN(sizeof(int)))
-		return EPROTO;
 	int fd;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-
-	/* Sealed against writes, the client cannot change it under us. */
-	struct stat st;
-	int seals = fcntl(fd, F_GET_SEALS);
-	int err = 0;
-	if (n != sizeof(bulk) || bulk.seq != seq || bulk.size != size ||
-	    seals < 0 || (seals & (F_SEAL_WRITE | F_SEAL_SHRINK)) !=
-	    (F_SEAL_WRITE | F_SEAL_SHRINK) || fstat(fd, &st) < 0 ||
-	    (uint64_t)st.st_size < size) {
-		err = EPROTO;
-	} else {
-		void *p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
-		if (p == MAP_FAILED) {
-			err = errno;
-		} else {
-			self.bulk = p;
-			self.bulk_len = size;
-		}
-	}
+	int err = bulk_recv(c->sock, seq, size,
+			    MSG_DONTWAIT | MSG_CMSG_CLOEXEC, &fd);
+	if (err)
+		return EPROTO;
+	void *p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
-	return err;
+	if (p == MAP_FAILED)
+		return errno;
+	self.bulk = p;
+	self.bulk_len = size;
+	return 0;
 }
 
 /* The call is over for this thread: let go of what it held. */
@@ -772,11 +676,8 @@ static void end_call(void)
 	if (self.bulk)
 		munmap(self.bulk, self.bulk_len);
 	self.bulk = NULL;
-	if (self.conn) {
-		pthread_mutex_lock(&server_lock);
-		self.conn->serving = false;
-		pthread_mutex_unlock(&server_lock);
-	}
+	if (self.conn)
+		stop_serving(self.conn);
 	free(self.descs);               /* the descriptors are the program's */
 	self.descs = NULL;
 	self.ndesc = 0;
@@ -938,6 +839,7 @@ static void serve_conn(struct conn *c, bool last_thread, struct pool *pool)
 	run_procedure(door, size ? argp : NULL, size);
 
 	/* The procedure returned without door_return: its thread ends. */
+	stop_serving(c);
 	slot_reply(c, EINTR, 0, 0);
 	end_call();
 	pthread_exit(NULL);
@@ -1051,28 +953,32 @@ static int reply_conn(char *data, size_t size, door_desc_t *desc,
 		return 0;
 	}
 	uint32_t flags = 0;
+	int error = 0;
 	if (size <= DOORFS_SLOT_DATA_MAX) {
 		if (size)
 			memcpy((char *)(c->slot + 1), data, size);
-	} else if (send_bulk(c, data, size) == 0) {
+	} else if (bulk_send(c->sock, self.seq, data, size) == 0) {
 		flags |= DOORFS_SLOT_BULK;
 	} else {
-		slot_reply(c, EOVERFLOW, 0, 0); /* illumos: the client hears it */
-		return 0;
+		error = EOVERFLOW;      /* illumos: the client hears it */
 	}
-	if (ndesc) {
+	if (!error && ndesc) {
 		int err = descs_send(c->sock, self.seq, desc, ndesc);
 		if (err == EBADF || err == EINVAL)
 			return EINVAL;  /* a bad descriptor: the client waits on */
 		if (err) {
-			slot_reply(c, EMFILE, 0, 0);
-			return 0;
+			error = EMFILE;
+		} else {
+			descs_release(desc, ndesc);
+			flags |= DOORFS_SLOT_DESCS;
+			c->slot->ndesc = ndesc;
 		}
-		descs_release(desc, ndesc);
-		flags |= DOORFS_SLOT_DESCS;
-		c->slot->ndesc = ndesc;
 	}
-	slot_reply(c, 0, size, flags);
+	stop_serving(c);
+	if (error)
+		slot_reply(c, error, 0, 0);
+	else
+		slot_reply(c, 0, size, flags);
 	return 0;
 }
 
