@@ -586,9 +586,35 @@ static int call_fileplane(int d, door_arg_t *params)
 	return err;
 }
 
+/*
+ * Before descriptors travel: the checks illumos makes before transfer
+ * (data limits, then refused, then too many), so that DOOR_RELEASE
+ * descriptors stay open when the call is refused for them.  Only calls
+ * with descriptors pay for asking the daemon.
+ */
+static int precheck_descs(int d, const door_arg_t *params)
+{
+	struct doorfs_info info;
+	struct doorfs_params limits;
+	if (ioctl(d, DOORFS_IOC_INFO, &info) < 0 ||
+	    ioctl(d, DOORFS_IOC_PARAMS, &limits) < 0 ||
+	    (info.attributes & DOORFS_ATTR_REVOKED))
+		return EBADF;
+	if (params->data_size < limits.data_min ||
+	    params->data_size > limits.data_max)
+		return ENOBUFS;
+	if (info.attributes & DOORFS_ATTR_REFUSE_DESC)
+		return ENOTSUP;
+	if (params->desc_num > limits.desc_max)
+		return ENFILE;
+	return 0;
+}
+
 LIBDOOR_EXPORT int door_call(int d, door_arg_t *params)
 {
 	int err = params ? descs_check(params->desc_ptr, params->desc_num) : 0;
+	if (!err && params && params->desc_num)
+		err = doorfs_fd_is_door(d) ? precheck_descs(d, params) : EBADF;
 	if (err) {
 		errno = err;
 		return -1;
@@ -617,9 +643,13 @@ LIBDOOR_EXPORT int door_call(int d, door_arg_t *params)
 		}
 		err = c->fileplane ? call_fileplane(d, params)
 				   : call_fast(c, params);
-		/* After EINTR the server may still answer into the slot, and
-		 * after EBADF the connection is dead: never reuse either. */
-		if (err == EINTR || (err == EBADF && !c->fileplane))
+		/* After EINTR the server may still answer into the slot,
+		 * after EBADF the connection is dead, and after a reply
+		 * taken only in part messages may be left on the socket:
+		 * never reuse such a connection. */
+		if (!c->fileplane && (err == EINTR || err == EBADF ||
+				      err == EMFILE || err == EPROTO ||
+				      err == EOVERFLOW))
 			conn_forget(c);
 	}
 	if (err) {

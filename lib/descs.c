@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -34,7 +35,7 @@ static int sendable(int fd, int *out, bool *fresh)
 	*out = fd;
 	*fresh = false;
 	if (fcntl(fd, F_GETFD) < 0)
-		return EBADF;
+		return EINVAL;          /* illumos: a bad descriptor to pass */
 	if (!doorfs_fd_is_door(fd))
 		return 0;
 	char path[64];
@@ -49,39 +50,39 @@ static int sendable(int fd, int *out, bool *fresh)
 	return ioctl(fd, DOORFS_IOC_SERVER_TOKEN, &token) == 0 ? EINVAL : 0;
 }
 
+/*
+ * Every descriptor is made ready before the first is sent, so a bad one
+ * fails the call with nothing on the socket; a failure after that (the
+ * peer gone, or full) leaves the connection unusable, and the caller
+ * drops it.
+ */
 int descs_send(int sock, uint64_t seq, const door_desc_t *descs, uint_t n)
 {
-	for (uint_t done = 0; done < n;) {
+	int *fds = calloc(n, sizeof(*fds));
+	bool *fresh = calloc(n, sizeof(*fresh));
+	int err = fds && fresh ? 0 : ENOMEM;
+	uint_t ready = 0;
+	for (; ready < n && !err; ready++)
+		err = sendable(descs[ready].d_data.d_desc.d_descriptor,
+			       &fds[ready], &fresh[ready]);
+	for (uint_t done = 0; done < n && !err;) {
 		uint_t count = n - done < DOORFS_DESCS_BATCH ?
 			n - done : DOORFS_DESCS_BATCH;
-		int fds[DOORFS_DESCS_BATCH];
-		bool fresh[DOORFS_DESCS_BATCH];
-		int err = 0;
-		uint_t ready = 0;
-		for (; ready < count && !err; ready++)
-			err = sendable(descs[done + ready].d_data.d_desc.d_descriptor,
-				       &fds[ready], &fresh[ready]);
-		if (err)
-			ready--;        /* the failed one opened nothing */
-
 		struct doorfs_descs head = {
 			.version = DOORFS_VERSION, .count = count, .seq = seq,
 		};
-		if (!err) {
-			err = wire_send(sock, &head, sizeof(head), fds, count);
-			if (err)
-				err = err == EBADF ? EBADF :
-				      err == ETOOMANYREFS ? EMFILE : EINVAL;
-		}
-		/* In flight the kernel holds them: ours can go. */
-		for (uint_t i = 0; i < ready; i++)
-			if (fresh[i])
-				close(fds[i]);
+		err = wire_send(sock, &head, sizeof(head), fds + done, count);
 		if (err)
-			return err;
+			err = err == ETOOMANYREFS ? EMFILE : EBADF;
 		done += count;
 	}
-	return 0;
+	/* In flight the kernel holds them: the ones we opened can go. */
+	for (uint_t i = 0; i < ready && fds && fresh; i++)
+		if (fresh[i])
+			close(fds[i]);
+	free(fds);
+	free(fresh);
+	return err;
 }
 
 /* What illumos tells a receiver about a descriptor it was given. */

@@ -59,6 +59,10 @@ struct ldoor {
 	uint64_t watch;                 /* its server end's handle in the pool */
 	atomic_bool revoked;
 	atomic_int refs;                /* registry + live connections */
+	/* Under server.c's lock: fast-plane calls being served, and an
+	 * unreferenced notice held back until they are over (DOOR_DELAY). */
+	unsigned active;
+	bool unref_deferred;
 };
 
 void registry_add(struct ldoor *door);

@@ -670,14 +670,27 @@ static int take_bulk(struct conn *c, uint64_t seq, uint64_t size)
 	return 0;
 }
 
+static void deliver_unref(struct ldoor *door);
+
 /* The call is over for this thread: let go of what it held. */
 static void end_call(void)
 {
+	struct ldoor *delayed_unref = NULL;
 	if (self.bulk)
 		munmap(self.bulk, self.bulk_len);
 	self.bulk = NULL;
-	if (self.conn)
+	if (self.conn) {
 		stop_serving(self.conn);
+		/* The last call on the door lets a held-back notice go. */
+		struct ldoor *door = self.conn->door;
+		pthread_mutex_lock(&server_lock);
+		if (--door->active == 0 && door->unref_deferred) {
+			door->unref_deferred = false;
+			delayed_unref = door;
+			ldoor_ref(door);
+		}
+		pthread_mutex_unlock(&server_lock);
+	}
 	free(self.descs);               /* the descriptors are the program's */
 	self.descs = NULL;
 	self.ndesc = 0;
@@ -702,6 +715,8 @@ static void end_call(void)
 	if (self.serving_door)
 		ldoor_unref(self.serving_door);
 	self.serving_door = NULL;
+	if (delayed_unref)
+		deliver_unref(delayed_unref);   /* does not return */
 }
 
 /* Run a depletion callback: this thread was the pool's last one. */
@@ -833,6 +848,7 @@ static void serve_conn(struct conn *c, bool last_thread, struct pool *pool)
 	pthread_mutex_lock(&server_lock);
 	c->server_thread = pthread_self();
 	c->serving = true;
+	door->active++;
 	pthread_mutex_unlock(&server_lock);
 	if (last_thread)
 		deplete(pool);
@@ -880,6 +896,21 @@ static void serve_fileplane(struct ldoor *door, bool last_thread,
 		got += (size_t)k;
 	}
 
+	/* The daemon's unreferenced notice: only it can set this flag. */
+	if (who.flags & DOORFS_CALLER_UNREF) {
+		pthread_mutex_lock(&server_lock);
+		bool delay = door->active > 0;
+		door->unref_deferred = delay;
+		pthread_mutex_unlock(&server_lock);
+		if (delay) {
+			/* Held on the server end until the calls are over. */
+			self.fileplane = NULL;
+			ldoor_unref(door);
+			return;
+		}
+		deliver_unref(door);
+	}
+
 	ldoor_ref(door);
 	self.serving_door = door;
 	self.fileplane_cred = ucred_alloc();
@@ -887,12 +918,31 @@ static void serve_fileplane(struct ldoor *door, bool last_thread,
 		ucred_fill_peer(self.fileplane_cred, who.pid, who.uid, who.gid);
 	if (last_thread)
 		deplete(pool);
-	/* The daemon's unreferenced notice: only it can set this flag. */
-	self.unref = who.flags & DOORFS_CALLER_UNREF;
-	char *argp = self.unref ? DOOR_UNREF_DATA : size ? self.args : NULL;
-	door->proc(door->cookie, argp, self.unref ? 0 : size, NULL, 0);
+	door->proc(door->cookie, size ? self.args : NULL, size, NULL, 0);
 
 	/* Returned without door_return: no result, and the thread ends. */
+	ioctl(door->server_end, DOORFS_IOC_RETURN);
+	end_call();
+	pthread_exit(NULL);
+}
+
+/*
+ * Run the door's procedure for its unreferenced notice, which the
+ * door's server end holds: argp is DOOR_UNREF_DATA and no result is
+ * taken.  Takes over a reference to door; does not return.
+ */
+static void deliver_unref(struct ldoor *door)
+{
+	self.fileplane = door;
+	self.unref = true;
+	ldoor_ref(door);
+	self.serving_door = door;
+	self.fileplane_cred = ucred_alloc();
+	if (self.fileplane_cred)
+		ucred_fill_peer(self.fileplane_cred, 0, 0, 0);
+	door->proc(door->cookie, DOOR_UNREF_DATA, 0, NULL, 0);
+
+	/* Returned without door_return: the notice is done, the thread too. */
 	ioctl(door->server_end, DOORFS_IOC_RETURN);
 	end_call();
 	pthread_exit(NULL);
@@ -964,8 +1014,13 @@ static int reply_conn(char *data, size_t size, door_desc_t *desc,
 	}
 	if (!error && ndesc) {
 		int err = descs_send(c->sock, self.seq, desc, ndesc);
-		if (err == EBADF || err == EINVAL)
-			return EINVAL;  /* a bad descriptor: the client waits on */
+		if (err == EINVAL || err == ENOMEM)
+			return err;     /* nothing sent: the client waits on */
+		if (err == EBADF) {
+			descs_release(desc, ndesc);     /* the client is gone */
+			stop_serving(c);
+			return 0;
+		}
 		if (err) {
 			error = EMFILE;
 		} else {

@@ -62,10 +62,14 @@ int wire_recv(int sock, void *head, size_t len, int *fds, unsigned max_fds,
 	if (n < 0)
 		return errno;
 
-	/* Take every descriptor that came, so none leaks on an error. */
+	/*
+	 * Take every descriptor that came, so none leaks on an error.  The
+	 * kernel truncates the descriptors (MSG_CTRUNC) when the receiver
+	 * has no room for them: that is EMFILE, as illumos says it.
+	 */
 	unsigned got = 0;
-	int err = (size_t)n == len && !(msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ?
-		0 : EPROTO;
+	int err = (size_t)n != len || (msg.msg_flags & MSG_TRUNC) ? EPROTO :
+		  (msg.msg_flags & MSG_CTRUNC) ? EMFILE : 0;
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm;
 	     cm = CMSG_NXTHDR(&msg, cm)) {
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
