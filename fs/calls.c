@@ -128,7 +128,6 @@ struct door_end {
 static const struct door_replies *replies;
 static size_t whole_piece_min = (1u << 20) - 4095;
 static uint64_t next_door_id = 1;
-static GHashTable *doors_by_id;         /* id -> door, for fattach */
 
 void door_set_replies(const struct door_replies *r)
 {
@@ -168,9 +167,6 @@ struct door *door_new(pid_t server_pid, uid_t uid, gid_t gid)
 	g_queue_init(&door->pending);
 	g_queue_init(&door->idle);
 	g_queue_init(&door->servers);
-	if (!doors_by_id)
-		doors_by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
-	g_hash_table_insert(doors_by_id, &door->id, door);
 	return door;
 }
 
@@ -180,7 +176,6 @@ static void door_unref(struct door *door)
 		return;
 	g_assert(g_queue_is_empty(&door->pending));
 	g_assert(g_queue_is_empty(&door->servers));
-	g_hash_table_remove(doors_by_id, &door->id);
 	g_free(door);
 }
 
@@ -194,12 +189,6 @@ void door_put(struct door *door)
 	door_unref(door);
 }
 
-struct door *door_find(uint64_t id, uint64_t token)
-{
-	struct door *door = doors_by_id ?
-		g_hash_table_lookup(doors_by_id, &id) : NULL;
-	return door && door->token == token ? door : NULL;
-}
 
 bool door_is_revoked(const struct door *door)
 {

@@ -69,8 +69,6 @@ void door_put(struct door *door);
 /* An fattach name: a reference for DOOR_UNREF, like a descriptor. */
 void door_hold(struct door *door);
 void door_unhold(struct door *door);
-/* The live door with this id, if token is its server token. */
-struct door *door_find(uint64_t id, uint64_t token);
 void door_revoke(struct door *door);
 bool door_is_revoked(const struct door *door);
 void door_info(const struct door *door, pid_t asker, struct doorfs_info *info);

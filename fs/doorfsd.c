@@ -184,6 +184,7 @@ int main(int argc, char *argv[])
 	se = fuse_session_new(&args, &doorfs_ops, sizeof(doorfs_ops), NULL);
 	if (!se)
 		goto out;       /* libfuse printed the bad option */
+	doorfs_ops_session(se);
 	if (fuse_set_signal_handlers(se) < 0)
 		goto out;
 	if (fuse_session_mount(se, opts.mountpoint) < 0)

@@ -33,6 +33,7 @@
 #define CACHE_TIMEOUT 1.0
 
 static struct ns *ns;
+static struct fuse_session *session;   /* for notices to the kernel */
 
 /* fi->fh of an open door file. */
 struct door_file {
@@ -196,6 +197,11 @@ void doorfs_ops_init(uid_t uid, gid_t gid, mode_t root_mode)
 	door_set_replies(&fuse_replies);
 }
 
+void doorfs_ops_session(struct fuse_session *se)
+{
+	session = se;
+}
+
 void doorfs_ops_fini(void)
 {
 	if (ns)
@@ -213,6 +219,17 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	 */
 	conn->want &= ~FUSE_CAP_ASYNC_DIO;
 	door_set_write_piece_max(conn->max_write);
+}
+
+/*
+ * fattach and fdetach change which door a name opens, and its ctime,
+ * which callers use to tell one door behind a name from the next: the
+ * kernel must not go on answering stat from its cache.
+ */
+static void forget_cached_attrs(struct node *node)
+{
+	if (session)
+		fuse_lowlevel_notify_inval_inode(session, node->ino, -1, 0);
 }
 
 /* --- names and attributes --- */
@@ -509,22 +526,46 @@ static void ioctl_call(fuse_req_t req, struct door_file *fh,
 		hold(req, fh);
 }
 
+/* The file at path, relative to the root; NULL with *err if none. */
+static struct node *resolve(const char *path, int *err)
+{
+	struct node *node = ns_get(ns, NS_ROOT_INO);
+	char *copy = g_strdup(path), *save = NULL;
+	for (char *part = strtok_r(copy, "/", &save); part && node;
+	     part = strtok_r(NULL, "/", &save)) {
+		if (!S_ISDIR(node->mode)) {
+			*err = -ENOTDIR;
+			node = NULL;
+			break;
+		}
+		node = ns_child(node, part);
+		if (!node)
+			*err = -ENOENT;
+	}
+	g_free(copy);
+	return node;
+}
+
 /*
  * fattach: the name now opens door (illumos namefs).  The name keeps its
  * own mode, owner and times; the door it held waits underneath until
  * fdetach.  As on illumos, only the name's owner may attach, and only
  * if the owner may write it, unless the caller is privileged.
  */
-static int attach_door(struct node *node, const void *in_buf, size_t in_bufsz,
-		       const struct fuse_ctx *ctx)
+static int attach_door(struct door *door, const void *in_buf,
+		       size_t in_bufsz, const struct fuse_ctx *ctx,
+		       struct node **out)
 {
 	const struct doorfs_attach *a = in_buf;
 	if (in_bufsz < sizeof(*a) || a->version != DOORFS_VERSION ||
-	    a->reserved)
+	    a->reserved || !memchr(a->path, '\0', sizeof(a->path)))
 		return -EINVAL;
-	struct door *door = door_find(a->door_id, a->token);
-	if (!door)
-		return -EINVAL;         /* not a door this caller serves */
+	int err = 0;
+	struct node *node = resolve(a->path, &err);
+	if (!node)
+		return err;
+	if (!node->payload)
+		return -EISDIR;
 	if (ctx->uid != 0 && ctx->uid != node->uid)
 		return -EPERM;
 	if (ctx->uid != 0 && !(node->mode & S_IWUSR))
@@ -536,6 +577,7 @@ static int attach_door(struct node *node, const void *in_buf, size_t in_bufsz,
 	node->covered = node->payload;
 	node->payload = door;
 	ns_touch(&node->ctime);
+	*out = node;
 	return 0;
 }
 
@@ -607,11 +649,20 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		fuse_reply_ioctl(req, 0, &params, sizeof(params));
 		return;
 	}
-	case DOORFS_IOC_ATTACH:
-		reply_status(req, attach_door(fh->node, in_buf, in_bufsz, ctx));
+	case DOORFS_IOC_ATTACH: {
+		struct node *named = NULL;
+		err = attach_door(door_end_door(fh->end), in_buf, in_bufsz, ctx,
+				  &named);
+		reply_status(req, err);
+		if (!err)
+			forget_cached_attrs(named);
 		return;
+	}
 	case DOORFS_IOC_DETACH:
-		reply_status(req, detach_door(fh->node, ctx));
+		err = detach_door(fh->node, ctx);
+		reply_status(req, err);
+		if (!err)
+			forget_cached_attrs(fh->node);
 		return;
 	case DOORFS_IOC_REVOKE:
 		reply_status(req, door_end_revoke(fh->end));

@@ -150,17 +150,18 @@ struct doorfs_rendezvous {
  * defaults, no minimum and no maximum). */
 #define DOORFS_IOC_PARAMS       _IOR(DOORFS_IOC_MAGIC, 11, struct doorfs_params)
 /*
- * fattach inside a mount: on a descriptor opened on the name, attach the
- * door whose id and server token are given (the token proves the caller
- * serves that door).  The name keeps its own mode, owner and times.
- * EBUSY if something is attached already; EPERM unless the caller owns
- * the name (or is root); EACCES if the owner may not write it.
+ * fattach inside a mount: on a descriptor of the door (any end: holding
+ * it is the proof the caller may name it), attach the door to the file at
+ * path, relative to the mount's root.  The name keeps its own mode, owner
+ * and times.  ENOENT/ENOTDIR if there is no such file; EBUSY if something
+ * is attached already; EPERM unless the caller owns the name (or is
+ * root); EACCES if the owner may not write it.
  */
+#define DOORFS_ATTACH_PATH_MAX 1024
 struct doorfs_attach {
 	uint32_t version;       /* DOORFS_VERSION */
 	uint32_t reserved;      /* must be 0 */
-	uint64_t door_id;
-	uint64_t token;         /* DOORFS_IOC_SERVER_TOKEN of that door */
+	char     path[DOORFS_ATTACH_PATH_MAX];      /* NUL-terminated */
 };
 #define DOORFS_IOC_ATTACH       _IOW(DOORFS_IOC_MAGIC, 12, struct doorfs_attach)
 /* fdetach: on a descriptor opened on an attached name.  EINVAL if it is
@@ -172,8 +173,8 @@ struct doorfs_attach {
  * path.  A server process listens on a SOCK_SEQPACKET socket at the
  * abstract AF_UNIX address "\0" + rendezvous.  A client connects once per
  * (thread, door) and sends doorfs_hello with SCM_RIGHTS carrying, in this
- * order: the door descriptor (possession, checked by the server with
- * fstat), the call slot (a memfd of DOORFS_SLOT_SIZE bytes sealed against
+ * order: the door descriptor (possession: the server asks the daemon,
+ * DOORFS_IOC_INFO on it, which door it is, on which mount), the call slot (a memfd of DOORFS_SLOT_SIZE bytes sealed against
  * shrinking), and an eventfd the server writes to wake a sleeping client.
  * The server answers doorfs_welcome, with SCM_RIGHTS carrying its doorbell
  * eventfd (client to server wake-ups) when error is 0.  Credentials come

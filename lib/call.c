@@ -620,7 +620,7 @@ LIBDOOR_EXPORT int door_call(int d, door_arg_t *params)
 		return -1;
 	}
 	struct stat st;
-	if (fstat(d, &st) < 0) {
+	if (libc_fstat(d, &st) < 0) {
 		errno = EBADF;
 		return -1;
 	}
@@ -631,7 +631,9 @@ LIBDOOR_EXPORT int door_call(int d, door_arg_t *params)
 	 * never ran, so it is tried once more on a fresh connection.
 	 */
 	err = EBADF;
-	for (int fresh = 0; fresh < 2 && err == EBADF; fresh++) {
+	/* Not with descriptors: DOOR_RELEASE closed ours after sending. */
+	int tries = params && params->desc_num ? 1 : 2;
+	for (int fresh = 0; fresh < tries && err == EBADF; fresh++) {
 		struct client_conn *c = fresh ? NULL : conn_find(&st);
 		if (!c) {
 			if (!fresh)

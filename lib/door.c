@@ -66,8 +66,14 @@ int door_make(door_server_procedure_t *proc, void *cookie, uint_t attrs,
 		err = errno;
 		goto fail;
 	}
+	struct stat st;
+	if (libc_fstat(user_fd, &st) < 0) {
+		err = errno;
+		goto fail;
+	}
 	door->user_fd = user_fd;
 	door->id = info.id;
+	door->dev = st.st_dev;
 	door->creator = getpid();
 	door->proc = proc;
 	door->cookie = cookie;
@@ -124,7 +130,7 @@ LIBDOOR_EXPORT int door_info(int d, door_info_t *info)
 			errno = EBADF;
 			return -1;
 		}
-		d = door->user_fd;
+		d = door->server_end;   /* ours: the program may close its own */
 	}
 	struct doorfs_info di;
 	if (!doorfs_fd_is_door(d) || ioctl(d, DOORFS_IOC_INFO, &di) < 0) {

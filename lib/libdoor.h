@@ -23,6 +23,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <door.h>
@@ -32,10 +33,18 @@
 
 /* --- mount.c --- */
 
+/* The C library's fstat, for libdoor itself (stat.c wraps the public one). */
+int libc_fstat(int fd, struct stat *st);
+
 /* Whether fd is an open file on a doorfs mount (any doorfs mount). */
 bool doorfs_fd_is_door(int fd);
 /* Make a new, nameless door file: *fd is its first server end. */
 int doorfs_new_door_file(int *fd);
+/* The mount point of the doorfs mount on device dev. */
+bool doorfs_mount_of(dev_t dev, char *dir, size_t len);
+/* Whether path is a door fattach bind-mounted there; its name inside
+ * the doorfs mount (from the mount's root) goes in root. */
+bool doorfs_bind_root(const char *path, char *root, size_t len);
 
 /* --- registry.c --- */
 
@@ -46,6 +55,7 @@ struct ldoor {
 	int server_end;                 /* libdoor's own, for setup and revoke */
 	int user_fd;                    /* what door_create returned */
 	uint64_t id;                    /* the daemon's door id */
+	dev_t dev;                      /* its mount: ids are per mount */
 	pid_t creator;                  /* the process that created it */
 	door_server_procedure_t *proc;
 	void *cookie;
@@ -73,11 +83,12 @@ void registry_add(struct ldoor *door);
 int door_make(door_server_procedure_t *proc, void *cookie, uint_t attrs,
 	      struct ldoor **out);
 /*
- * The door with this id, created by this process, with a reference.  A
- * door is known by id, not by file: after fattach its name is another
- * file than the one door_create made.
+ * The door with this id on the mount dev, created by this process, with
+ * a reference.  A door is known by id, not by file: after fattach its
+ * name is another file than the one door_create made.  Ids are unique
+ * within a mount only, so the mount must match too.
  */
-struct ldoor *registry_find(uint64_t id);
+struct ldoor *registry_find(dev_t dev, uint64_t id);
 /* The same, for any descriptor of it (asks the daemon); NULL if none. */
 struct ldoor *registry_find_fd(int fd);
 void ldoor_ref(struct ldoor *door);

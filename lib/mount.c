@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -127,4 +128,56 @@ int doorfs_new_door_file(int *fd)
 	unlink(path);
 	*fd = d;
 	return 0;
+}
+
+/*
+ * The mountinfo line of a doorfs mount: of the whole mount on device dev
+ * (whole = its root is "/"), or of the bind mount at path (a door that
+ * fattach mounted there).  Copies its mount point or root into out.
+ */
+static bool mountinfo_find(dev_t dev, const char *path, char *out,
+			   size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return false;
+	char *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+	while (!found && getline(&line, &cap, f) > 0) {
+		unsigned major, minor;
+		char root[4096], mnt[4096], type[64];
+		const char *sep = strstr(line, " - ");
+		if (!sep || sscanf(line, "%*s %*s %u:%u %4095s %4095s", &major,
+				   &minor, root, mnt) != 4 ||
+		    sscanf(sep + 3, "%63s", type) != 1 ||
+		    strcmp(type, DOORFS_FSTYPE) != 0)
+			continue;
+		if (path) {
+			found = strcmp(mnt, path) == 0 && strcmp(root, "/") != 0;
+			if (found)
+				snprintf(out, len, "%s", root);
+		} else {
+			found = makedev(major, minor) == dev &&
+				strcmp(root, "/") == 0;
+			if (found)
+				snprintf(out, len, "%s", mnt);
+		}
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+bool doorfs_mount_of(dev_t dev, char *dir, size_t len)
+{
+	return mountinfo_find(dev, NULL, dir, len);
+}
+
+bool doorfs_bind_root(const char *path, char *root, size_t len)
+{
+	char *real = realpath(path, NULL);
+	bool found = real && mountinfo_find(0, real, root, len);
+	free(real);
+	return found;
 }

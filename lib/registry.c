@@ -50,7 +50,7 @@ void registry_add(struct ldoor *door)
 	pthread_mutex_unlock(&registry_lock);
 }
 
-struct ldoor *registry_find(uint64_t id)
+struct ldoor *registry_find(dev_t dev, uint64_t id)
 {
 	struct ldoor *found = NULL;
 	pid_t me = getpid();
@@ -58,7 +58,7 @@ struct ldoor *registry_find(uint64_t id)
 	for (size_t i = 0; i < ndoors; i++) {
 		struct ldoor *d = doors[i];
 		/* After fork the child sees the parent's doors: not its own. */
-		if (d->id == id && d->creator == me) {
+		if (d->id == id && d->dev == dev && d->creator == me) {
 			found = d;
 			ldoor_ref(found);
 			break;
@@ -71,9 +71,10 @@ struct ldoor *registry_find(uint64_t id)
 struct ldoor *registry_find_fd(int fd)
 {
 	struct doorfs_info info;
-	if (ioctl(fd, DOORFS_IOC_INFO, &info) < 0)
+	struct stat st;
+	if (libc_fstat(fd, &st) < 0 || ioctl(fd, DOORFS_IOC_INFO, &info) < 0)
 		return NULL;
-	return registry_find(info.id);
+	return registry_find(st.st_dev, info.id);
 }
 
 void ldoor_ref(struct ldoor *door)

@@ -4,8 +4,9 @@
  * Listening.  A server process listens on one SOCK_SEQPACKET socket at an
  * abstract address, its rendezvous, which the daemon hands to callers.
  * A runtime thread accepts connections, checks each handshake (the
- * caller must send an open descriptor of one of our doors, which we
- * fstat: possession is proven by the kernel, never claimed) and watches
+ * caller must send an open descriptor of one of our doors, and the
+ * daemon says which door and mount it is: possession is proven, never
+ * claimed) and watches
  * connections for hang-ups.  It never serves a call.
  *
  * Serving.  A connection is one client thread calling one door through a
@@ -213,7 +214,7 @@ static struct doorfs_slot *map_slot(int fd)
 {
 	struct stat st;
 	int seals = fcntl(fd, F_GET_SEALS);
-	if (fstat(fd, &st) < 0 || st.st_size < (off_t)DOORFS_SLOT_SIZE ||
+	if (libc_fstat(fd, &st) < 0 || st.st_size < (off_t)DOORFS_SLOT_SIZE ||
 	    seals < 0 || !(seals & F_SEAL_SHRINK))
 		return NULL;
 	void *p = mmap(NULL, DOORFS_SLOT_SIZE, PROT_READ | PROT_WRITE,
@@ -671,6 +672,7 @@ static int take_bulk(struct conn *c, uint64_t seq, uint64_t size)
 }
 
 static void deliver_unref(struct ldoor *door);
+static void __attribute__((noreturn)) park_loop(void);
 
 /* The call is over for this thread: let go of what it held. */
 static void end_call(void)
@@ -744,17 +746,6 @@ static void cancelled_call(void *unused)
 	end_call();
 }
 
-/*
- * Run the door's procedure for a fast-plane call.  Its own function so
- * that no caller's locals live across pthread_cleanup_push's setjmp.
- */
-static void run_procedure(struct ldoor *door, char *argp, size_t size)
-{
-	pthread_cleanup_push(cancelled_call, NULL);
-	door->proc(door->cookie, argp, size, self.ndesc ? self.descs : NULL,
-		   self.ndesc);
-	pthread_cleanup_pop(0);
-}
 
 /* Copy the arguments out of the slot, or map the bulk ones. */
 static int take_args(struct conn *c, uint64_t size, uint32_t flags,
@@ -852,7 +843,8 @@ static void serve_conn(struct conn *c, bool last_thread, struct pool *pool)
 	pthread_mutex_unlock(&server_lock);
 	if (last_thread)
 		deplete(pool);
-	run_procedure(door, size ? argp : NULL, size);
+	door->proc(door->cookie, size ? argp : NULL, size,
+		   self.ndesc ? self.descs : NULL, self.ndesc);
 
 	/* The procedure returned without door_return: its thread ends. */
 	stop_serving(c);
@@ -948,8 +940,19 @@ static void deliver_unref(struct ldoor *door)
 	pthread_exit(NULL);
 }
 
-/* Wait in the pool for a call and serve it; never returns. */
+/*
+ * Wait in the pool for a call and serve it; never returns.  Its frame is
+ * where door_return comes back to, so it is also where the cleanup of a
+ * cancelled procedure is registered: a scope door_return never leaves.
+ */
 static void __attribute__((noreturn)) park(void)
+{
+	pthread_cleanup_push(cancelled_call, NULL);
+	park_loop();
+	pthread_cleanup_pop(0);
+}
+
+static void __attribute__((noreturn)) park_loop(void)
 {
 	setjmp(self.park);
 	self.parked_here = true;
@@ -1037,14 +1040,26 @@ static int reply_conn(char *data, size_t size, door_desc_t *desc,
 	return 0;
 }
 
-/* Deliver the result of a file-plane call through the server end. */
+/*
+ * Deliver the result of a file-plane call through the server end.  A
+ * result the daemon cannot take fails door_return with E2BIG, the call
+ * still held, as illumos does for a reply the client cannot accept: the
+ * procedure may answer again.  The size is checked before anything is
+ * written; should the daemon refuse a piece later (the user's buffer
+ * share is full), the bytes already written stay part of the result.  A
+ * call no longer held (the caller left, the door was revoked) just ends.
+ */
 static int reply_fileplane(char *data, size_t size)
 {
 	int fd = self.fileplane->server_end;
+	if (size > DOORFS_DATA_MAX)
+		return E2BIG;
 	for (size_t done = 0; done < size;) {
 		ssize_t n = write(fd, data + done, size - done);
+		if (n < 0 && (errno == EINVAL || errno == EBADF))
+			return 0;
 		if (n < 0)
-			return errno == E2BIG ? E2BIG : 0;
+			return E2BIG;
 		done += (size_t)n;
 	}
 	ioctl(fd, DOORFS_IOC_RETURN);

@@ -26,13 +26,13 @@ typedef int fstatat_fn(int, const char *, struct stat *, int);
 typedef int fstat_fn(int, struct stat *);
 
 static fstatat_fn *libc_fstatat;
-static fstat_fn *libc_fstat;
+static fstat_fn *libc_fstat_fn;
 static pthread_once_t libc_once = PTHREAD_ONCE_INIT;
 
 static void find_libc(void)
 {
 	libc_fstatat = (fstatat_fn *)dlsym(RTLD_NEXT, "fstatat");
-	libc_fstat = (fstat_fn *)dlsym(RTLD_NEXT, "fstat");
+	libc_fstat_fn = (fstat_fn *)dlsym(RTLD_NEXT, "fstat");
 }
 
 /*
@@ -123,10 +123,16 @@ LIBDOOR_EXPORT int fstatat(int dirfd, const char *path, struct stat *st,
 	return as_door(libc_fstatat(dirfd, path, st, flags), st);
 }
 
+int libc_fstat(int fd, struct stat *st)
+{
+	pthread_once(&libc_once, find_libc);
+	return libc_fstat_fn(fd, st);
+}
+
 LIBDOOR_EXPORT int fstat(int fd, struct stat *st)
 {
 	pthread_once(&libc_once, find_libc);
-	return as_door(libc_fstat(fd, st), st);
+	return as_door(libc_fstat_fn(fd, st), st);
 }
 
 LIBDOOR_EXPORT int stat(const char *path, struct stat *st)
