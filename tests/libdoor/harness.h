@@ -58,6 +58,10 @@ Suite *failure_suite(void);
 Suite *planes_suite(void);
 Suite *load_suite(void);
 Suite *idioms_suite(void);
+Suite *descs_suite(void);
+Suite *unref_suite(void);
+Suite *fattach_suite(void);
+Suite *fork_suite(void);
 
 /* A test case with the harness's fixture and time bound. */
 TCase *harness_tcase(Suite *s, const char *name);
