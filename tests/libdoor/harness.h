@@ -62,6 +62,7 @@ Suite *descs_suite(void);
 Suite *unref_suite(void);
 Suite *fattach_suite(void);
 Suite *fork_suite(void);
+Suite *xcreate_suite(void);
 
 /* A test case with the harness's fixture and time bound. */
 TCase *harness_tcase(Suite *s, const char *name);
