@@ -98,6 +98,8 @@ int door_make(door_server_procedure_t *proc, void *cookie, uint_t attrs,
 fail:
 	if (door && door->server_end >= 0)
 		close(door->server_end);
+	if (door)
+		pool_free_private(door);
 	free(door);
 	close(user_fd);
 	return err;

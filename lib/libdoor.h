@@ -107,6 +107,8 @@ int pool_watch_door(struct pool *pool, struct ldoor *door);
 void pool_unwatch_door(struct ldoor *door);
 /* door_revoke's part here: waiting callers get EBADF, served ones finish. */
 void server_revoke(struct ldoor *door);
+/* A private door's pool goes with the door (its threads hold the door). */
+void pool_free_private(struct ldoor *door);
 /* The process-wide pool, made on first use (calls the create function). */
 int pool_global(struct pool **out);
 /* Call the server-create function as door_create must (illumos rules). */

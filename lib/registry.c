@@ -100,6 +100,7 @@ void ldoor_unref(struct ldoor *door)
 	pthread_mutex_unlock(&registry_lock);
 	if (door->server_end >= 0)
 		close(door->server_end);
+	pool_free_private(door);
 	free(door);
 }
 

@@ -470,6 +470,16 @@ int pool_new(struct ldoor *private_door, struct pool **out)
 	return 0;
 }
 
+void pool_free_private(struct ldoor *door)
+{
+	struct pool *p = door->pool;
+	if (!p || p->door != door)
+		return;                 /* the process-wide pool stays */
+	close(p->epfd);
+	free(p);
+	door->pool = NULL;
+}
+
 int pool_global(struct pool **out)
 {
 	int err = 0;
@@ -739,11 +749,24 @@ static void deplete(struct pool *pool)
 	}
 }
 
-/* A procedure cancelled because its caller left: let the call go. */
+/* A server thread ends: what it keeps between calls goes with it. */
+static void thread_ends(void)
+{
+	free(self.args);
+	self.args = NULL;
+	self.args_cap = 0;
+	if (self.bind)
+		ldoor_unref(self.bind);
+	self.bind = NULL;
+}
+
+/* A procedure cancelled because its caller left: let the call go, and
+ * the thread, which cancellation ends. */
 static void cancelled_call(void *unused)
 {
 	(void)unused;
 	end_call();
+	thread_ends();
 }
 
 
@@ -850,6 +873,7 @@ static void serve_conn(struct conn *c, bool last_thread, struct pool *pool)
 	stop_serving(c);
 	slot_reply(c, EINTR, 0, 0);
 	end_call();
+	thread_ends();
 	pthread_exit(NULL);
 }
 
@@ -880,7 +904,8 @@ static void serve_fileplane(struct ldoor *door, bool last_thread,
 		self.args = grown;
 		self.args_cap = size;
 	}
-	memcpy(self.args, first, (size_t)n);
+	if (n > 0)
+		memcpy(self.args, first, (size_t)n);
 	for (size_t got = (size_t)n; got < size;) {
 		ssize_t k = read(door->server_end, self.args + got, size - got);
 		if (k <= 0)
@@ -915,6 +940,7 @@ static void serve_fileplane(struct ldoor *door, bool last_thread,
 	/* Returned without door_return: no result, and the thread ends. */
 	ioctl(door->server_end, DOORFS_IOC_RETURN);
 	end_call();
+	thread_ends();
 	pthread_exit(NULL);
 }
 
@@ -937,6 +963,7 @@ static void deliver_unref(struct ldoor *door)
 	/* Returned without door_return: the notice is done, the thread too. */
 	ioctl(door->server_end, DOORFS_IOC_RETURN);
 	end_call();
+	thread_ends();
 	pthread_exit(NULL);
 }
 

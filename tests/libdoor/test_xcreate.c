@@ -241,7 +241,15 @@ Suite *xcreate_suite(void)
 	tcase_add_test(tc, xcreate_errors);
 
 	tc = harness_tcase(s, "client_abort");
+#ifndef __SANITIZE_ADDRESS__
+	/*
+	 * GCC 12's AddressSanitizer fails an internal check (asan_thread.cpp,
+	 * kCurrentStackFrameMagic) when cancellation unwinds a thread whose
+	 * bottom frame door_return re-entered with longjmp.  The plain build
+	 * runs this test.
+	 */
 	tcase_add_test(tc, abort_cancels_a_thread_that_allows_it);
+#endif
 	tcase_add_test(tc, abort_leaves_a_thread_with_cancellation_disabled);
 	tcase_add_test(tc, no_cancel_door_is_never_cancelled);
 	return s;
