@@ -192,6 +192,9 @@ static void pool_create(door_info_t *dip)
 		pthread_mutex_unlock(&pool_lock);
 	}
 
+	/* The new thread owns (and frees) start from the moment it runs. */
+	unsigned index = start->index;
+
 	/* Nobody joins a pool thread: it lives as long as the process. */
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -211,7 +214,7 @@ static void pool_create(door_info_t *dip)
 			progname);
 	else
 		fprintf(stderr, "%s: started pool thread %u (%s)\n", progname,
-			start->index,
+			index,
 			dip->di_attributes & DOOR_DEPLETION_CB ?
 			"pool depleted" : "door created");
 }
