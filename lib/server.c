@@ -584,6 +584,9 @@ struct server_thread {
 	struct ldoor *bind;             /* door_bind: a private pool */
 	struct ldoor *serving_door;     /* the door of the current call */
 
+	/* The connection served last, watched briefly for the next call. */
+	struct conn *recent;
+
 	/* The call in progress, if any. */
 	struct conn *conn;              /* fast plane */
 	struct ldoor *fileplane;        /* or the file plane, on this door */
@@ -706,8 +709,12 @@ static void end_call(void)
 	free(self.descs);               /* the descriptors are the program's */
 	self.descs = NULL;
 	self.ndesc = 0;
-	if (self.conn)
-		conn_unref(self.conn);
+	if (self.conn) {
+		/* Its caller often calls again at once: watch it a moment. */
+		if (self.recent)
+			conn_unref(self.recent);
+		self.recent = self.conn;
+	}
 	self.conn = NULL;
 	self.unref = false;
 	if (self.fileplane) {
@@ -752,6 +759,9 @@ static void deplete(struct pool *pool)
 /* A server thread ends: what it keeps between calls goes with it. */
 static void thread_ends(void)
 {
+	if (self.recent)
+		conn_unref(self.recent);
+	self.recent = NULL;
 	free(self.args);
 	self.args = NULL;
 	self.args_cap = 0;
@@ -968,6 +978,76 @@ static void deliver_unref(struct ldoor *door)
 }
 
 /*
+ * How long a server thread watches the connection it just served before
+ * it sleeps in the pool, and whether it may at all.  A caller in a loop
+ * calls again within microseconds; catching that call on a running CPU
+ * costs about 0.1 us instead of a sleep and a wake-up (about 40 us).
+ * Spinning steals a CPU, so it is short, and never done by a process
+ * confined to one CPU, where it would only delay the caller.
+ */
+#define SERVER_SPIN_NS 20000
+
+static bool spinning_pays(void)
+{
+	static atomic_int cpus;         /* the process's, learnt once */
+	int n = atomic_load(&cpus);
+	if (!n) {
+		cpu_set_t set;
+		n = sched_getaffinity(0, sizeof(set), &set) == 0 ?
+			CPU_COUNT(&set) : 1;
+		atomic_store(&cpus, n);
+	}
+	return n > 1;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/*
+ * Watch c for its next call for a moment, counted as parked in pool.
+ * While it watches, slot->server_cpu says where, so the caller spins too
+ * and need not ring the doorbell.  The two sides agree with a Dekker
+ * handshake: the caller stores CALL then reads server_cpu; the server
+ * withdraws server_cpu then reads the state.  One of them sees the
+ * other, so a call is never left unseen.
+ */
+static bool spin_for_call(struct conn *c, struct pool *pool, bool *last)
+{
+	if (!spinning_pays() || atomic_load(&c->dead))
+		return false;
+	_Atomic uint32_t *state = (_Atomic uint32_t *)&c->slot->state;
+	_Atomic int32_t *cpu = (_Atomic int32_t *)&c->slot->server_cpu;
+	atomic_fetch_add(&pool->parked, 1);
+	atomic_store(cpu, sched_getcpu());
+	uint64_t until = now_ns() + SERVER_SPIN_NS;
+	bool taken = false;
+	for (unsigned i = 1; !taken; i++) {
+		uint32_t expect = DOORFS_SLOT_CALL;
+		if (atomic_load(state) == DOORFS_SLOT_CALL &&
+		    atomic_compare_exchange_strong(state, &expect,
+						   DOORFS_SLOT_SERVING)) {
+			taken = true;
+			break;
+		}
+		if (i % 64 == 0 && now_ns() > until)
+			break;
+		__builtin_ia32_pause();
+	}
+	if (!taken) {
+		atomic_store(cpu, -1);
+		uint32_t expect = DOORFS_SLOT_CALL;
+		taken = atomic_compare_exchange_strong(state, &expect,
+						       DOORFS_SLOT_SERVING);
+	}
+	*last = atomic_fetch_sub(&pool->parked, 1) == 1;
+	return taken;
+}
+
+/*
  * Wait in the pool for a call and serve it; never returns.  Its frame is
  * where door_return comes back to, so it is also where the cleanup of a
  * cancelled procedure is registered: a scope door_return never leaves.
@@ -990,6 +1070,16 @@ static void __attribute__((noreturn)) park_loop(void)
 		} else if (pool_global(&pool)) {
 			sleep(1);       /* no memory for a pool: try again */
 			continue;
+		}
+
+		struct conn *recent = self.recent;
+		self.recent = NULL;
+		if (recent) {
+			bool last;
+			if (recent->door->pool == pool &&
+			    spin_for_call(recent, pool, &last))
+				serve_conn(recent, last, pool);
+			conn_unref(recent);
 		}
 
 		struct epoll_event ev;
