@@ -120,11 +120,6 @@ static void conns_init(void)
 	pthread_atfork(NULL, NULL, after_fork_child);
 }
 
-void call_forget_all(void)
-{
-	conns_destroy(NULL);
-}
-
 static struct client_conn *conn_find(const struct stat *st)
 {
 	unsigned gen = atomic_load(&fork_gen);

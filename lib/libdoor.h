@@ -102,9 +102,8 @@ int ldoor_publish(struct ldoor *door);
 int server_start(const char **name);
 /* A new pool: the process-wide one, or a DOOR_PRIVATE door's own. */
 int pool_new(struct ldoor *private_door, struct pool **out);
-/* Serve the door's file-plane calls through its pool too; and stop. */
+/* Serve the door's file-plane calls through its pool too. */
 int pool_watch_door(struct pool *pool, struct ldoor *door);
-void pool_unwatch_door(struct ldoor *door);
 /* door_revoke's part here: waiting callers get EBADF, served ones finish. */
 void server_revoke(struct ldoor *door);
 /* A private door's pool goes with the door (its threads hold the door). */
@@ -113,7 +112,7 @@ void pool_free_private(struct ldoor *door);
 int pool_global(struct pool **out);
 /* Call the server-create function as door_create must (illumos rules). */
 void pool_created(struct pool *pool, struct ldoor *door);
-/* The door this thread is bound to or serving, for DOOR_QUERY. */
+/* The door this thread is bound to (door_bind), for DOOR_QUERY. */
 struct ldoor *server_thread_door(void);
 /* door_bind, to a door known already (door_xcreate's threads). */
 void server_bind(struct ldoor *door);
@@ -146,10 +145,5 @@ int descs_recv(int sock, uint64_t seq, uint_t n, door_desc_t *out);
 /* Close every descriptor; or only those marked DOOR_RELEASE. */
 void descs_close(const door_desc_t *descs, uint_t n);
 void descs_release(const door_desc_t *descs, uint_t n);
-
-/* --- call.c --- */
-
-/* Forget client connections to doors of a process (after fork). */
-void call_forget_all(void);
 
 #endif

@@ -492,6 +492,8 @@ int pool_global(struct pool **out)
 	return err;
 }
 
+static void pool_unwatch_door(struct ldoor *door);
+
 int pool_watch_door(struct pool *pool, struct ldoor *door)
 {
 	pthread_mutex_lock(&server_lock);
@@ -531,7 +533,7 @@ void server_revoke(struct ldoor *door)
 	pthread_mutex_unlock(&server_lock);
 }
 
-void pool_unwatch_door(struct ldoor *door)
+static void pool_unwatch_door(struct ldoor *door)
 {
 	epoll_ctl(door->pool->epfd, EPOLL_CTL_DEL, door->server_end, NULL);
 	pthread_mutex_lock(&server_lock);
@@ -607,7 +609,16 @@ static __thread struct server_thread self;
 
 struct ldoor *server_thread_door(void)
 {
-	return self.bind ? self.bind : NULL;
+	return self.bind;
+}
+
+/* A pool thread of the default server function (illumos's own). */
+static void *pool_thread(void *arg)
+{
+	(void)arg;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	door_return(NULL, 0, NULL, 0);
+	return NULL;
 }
 
 static void default_server_func(door_info_t *info)
@@ -617,17 +628,8 @@ static void default_server_func(door_info_t *info)
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	extern void *libdoor_pool_thread(void *);
-	pthread_create(&t, &attr, libdoor_pool_thread, NULL);
+	pthread_create(&t, &attr, pool_thread, NULL);
 	pthread_attr_destroy(&attr);
-}
-
-void *libdoor_pool_thread(void *arg)
-{
-	(void)arg;
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-	door_return(NULL, 0, NULL, 0);
-	return NULL;
 }
 
 LIBDOOR_EXPORT door_server_func_t *door_server_create(door_server_func_t *fn)
