@@ -1,0 +1,244 @@
+/*
+ * measure.c: timing and checking of round trips, and the server children
+ * every method forks.
+ *
+ * Each round trip is timed alone (CLOCK_MONOTONIC on both sides of the
+ * round_trip callback), so the median and p99 are of single calls, not of
+ * batches.  Checking a reply happens outside the timed window.  Every
+ * iteration stamps its number into the argument, so a method that hands
+ * back a stale reply (the previous call's, or nothing at all) is caught
+ * even though the rest of the payload never changes.
+ */
+/* configure defines it for the tree (AC_USE_SYSTEM_EXTENSIONS). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "measure.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+}
+
+static int compare_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The bytes that change per iteration: the first and the last 8. */
+static void stamp(unsigned char *arg, size_t payload, uint64_t i)
+{
+	if (payload >= 16) {
+		memcpy(arg, &i, sizeof(i));
+		memcpy(arg + payload - sizeof(i), &i, sizeof(i));
+	} else if (payload > 0) {
+		arg[0] = (unsigned char)i;
+	}
+}
+
+static int check_reply(const struct bench_method *m, size_t payload,
+		       long i, const unsigned char *arg,
+		       const unsigned char *reply, ssize_t got)
+{
+	if (got != (ssize_t)payload) {
+		fprintf(stderr,
+			"doorbench: %s, %zu B: wrong reply at iteration %ld: "
+			"%zd bytes instead of %zu\n",
+			m->name, payload, i, got, payload);
+		return -1;
+	}
+	if (payload && memcmp(arg, reply, payload) != 0) {
+		size_t at = 0;
+		while (arg[at] == reply[at])
+			at++;
+		fprintf(stderr,
+			"doorbench: %s, %zu B: wrong reply at iteration %ld: "
+			"byte %zu is 0x%02x, sent 0x%02x\n",
+			m->name, payload, i, at, reply[at], arg[at]);
+		return -1;
+	}
+	return 0;
+}
+
+struct measurement measure_method(const struct bench_method *m,
+				  size_t payload, int pinned, int iterations,
+				  int warmup)
+{
+	struct measurement r = { .ok = 0, .iterations = iterations };
+	/* +1: malloc(0) may return NULL, and a method may touch arg[0]. */
+	unsigned char *arg = malloc(payload + 1);
+	unsigned char *reply = malloc(payload + 1);
+	double *t = calloc((size_t)iterations, sizeof(*t));
+	if (!arg || !reply || !t) {
+		fprintf(stderr, "doorbench: out of memory\n");
+		goto out;
+	}
+	for (size_t k = 0; k < payload; k++)
+		arg[k] = (unsigned char)(k * 131 + 7);
+	memset(reply, 0, payload + 1);
+
+	if (m->setup(payload, pinned) < 0)
+		goto out;
+	double total = 0;
+	for (long i = -warmup; i < iterations; i++) {
+		stamp(arg, payload, (uint64_t)i);
+		double start = now_us();
+		ssize_t got = m->round_trip(arg, reply, payload);
+		double took = now_us() - start;
+		if (got < 0 || check_reply(m, payload, i, arg, reply, got) < 0) {
+			fprintf(stderr, "doorbench: %s, %zu B, %s: method "
+				"aborted\n", m->name, payload,
+				pinned ? "pinned" : "unpinned");
+			m->teardown();
+			goto out;
+		}
+		if (i >= 0) {
+			t[i] = took;
+			total += took;
+		}
+	}
+	m->teardown();
+
+	qsort(t, (size_t)iterations, sizeof(*t), compare_double);
+	r.median_us = t[iterations / 2];
+	int p99 = (int)((iterations * 99L + 99) / 100) - 1;
+	r.p99_us = t[p99 < 0 ? 0 : p99];
+	r.calls_per_s = total > 0 ? iterations / (total / 1e6) : 0;
+	r.ok = 1;
+out:
+	free(arg);
+	free(reply);
+	free(t);
+	return r;
+}
+
+/*
+ * Server children.  The table is small and fixed: a method runs one
+ * server at a time, and doorbench one method at a time.
+ */
+enum { MAX_SERVERS = 8 };
+static volatile pid_t servers[MAX_SERVERS];
+
+static void forget(pid_t pid)
+{
+	for (int k = 0; k < MAX_SERVERS; k++)
+		if (servers[k] == pid)
+			servers[k] = 0;
+}
+
+static void kill_servers(void)
+{
+	for (int k = 0; k < MAX_SERVERS; k++)
+		if (servers[k] > 0)
+			kill(servers[k], SIGKILL);
+}
+
+static void on_fatal_signal(int sig)
+{
+	kill_servers();
+	/* Die by the signal, so the shell sees an interrupted program. */
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void servers_cleanup_on_exit(void)
+{
+	struct sigaction sa = { .sa_handler = on_fatal_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	/* A server that dies must not kill us through a write. */
+	signal(SIGPIPE, SIG_IGN);
+	atexit(kill_servers);
+}
+
+pid_t server_fork(void)
+{
+	int slot = 0;
+	while (slot < MAX_SERVERS && servers[slot] != 0)
+		slot++;
+	if (slot == MAX_SERVERS) {
+		fprintf(stderr, "doorbench: too many server children\n");
+		return -1;
+	}
+	pid_t parent = getpid();
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		perror("doorbench: fork");
+		return -1;
+	}
+	if (pid == 0) {
+		/* The parent may have died before prctl: then we go too. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(1);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		for (int k = 0; k < MAX_SERVERS; k++)
+			servers[k] = 0;
+		return 0;
+	}
+	servers[slot] = pid;
+	return pid;
+}
+
+void server_stop(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	forget(pid);
+}
+
+int server_died(pid_t pid)
+{
+	if (waitpid(pid, NULL, WNOHANG) == pid) {
+		forget(pid);
+		return 1;
+	}
+	return 0;
+}
+
+/* The affinity doorbench started with, which unpin() restores. */
+static cpu_set_t original_cpus;
+static int original_saved;
+
+int pin_to_cpu0(void)
+{
+	if (!original_saved) {
+		if (sched_getaffinity(0, sizeof(original_cpus),
+				      &original_cpus) < 0)
+			return -1;
+		original_saved = 1;
+	}
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+int unpin(void)
+{
+	if (!original_saved)
+		return 0;
+	return sched_setaffinity(0, sizeof(original_cpus), &original_cpus);
+}

@@ -1,0 +1,65 @@
+/*
+ * measure.h: the measurement core of doorbench, and the few helpers every
+ * method shares (its server process, its pinning).
+ *
+ * A method is one struct of callbacks.  measure_method() sets it up for one
+ * payload size, runs a warm-up and then N timed round trips, checks every
+ * reply against what was sent, and tears the method down again whatever
+ * happened.  A method only moves bytes; judging them is done here, once.
+ */
+#ifndef DOORBENCH_MEASURE_H
+#define DOORBENCH_MEASURE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct bench_method {
+	const char *name;
+	const char *what;	/* one line for --help */
+	/*
+	 * Starts the server side for round trips of `payload` bytes each
+	 * way.  The caller has already pinned itself when `pinned`, so a
+	 * forked server inherits the pinning.  0, or -1 after printing why.
+	 */
+	int (*setup)(size_t payload, int pinned);
+	/*
+	 * Sends `payload` bytes from `arg` and stores the reply in `reply`
+	 * (room for `payload` bytes).  Returns the reply's length, or -1
+	 * after printing why (the server died, a system call failed, ...).
+	 */
+	ssize_t (*round_trip)(const void *arg, void *reply, size_t payload);
+	/* Releases everything setup made, even after a failed round trip. */
+	void (*teardown)(void);
+};
+
+struct measurement {
+	int ok;			/* 0: the method failed, the rest is void */
+	int iterations;
+	double median_us, p99_us;
+	double calls_per_s;	/* timed round trips / their total time */
+};
+
+/* Runs `iterations` timed round trips after `warmup` untimed ones. */
+struct measurement measure_method(const struct bench_method *m,
+				  size_t payload, int pinned, int iterations,
+				  int warmup);
+
+/*
+ * Forks a server child: it dies with the parent (PR_SET_PDEATHSIG), and
+ * the parent kills it on exit or SIGINT/SIGTERM until
+ * server_stop() reaps it.  Returns 0 in the child, its pid in the
+ * parent, -1 on failure.
+ */
+pid_t server_fork(void);
+/* Kills (SIGKILL) and reaps a child from server_fork(). */
+void server_stop(pid_t pid);
+/* Whether a child from server_fork() has died (and reaps it if so). */
+int server_died(pid_t pid);
+/* Installs the SIGINT/SIGTERM handler and atexit hook that kill servers. */
+void servers_cleanup_on_exit(void);
+
+/* Pins this process to CPU 0, or undoes it; 0 or -1 (errno). */
+int pin_to_cpu0(void);
+int unpin(void);
+
+#endif

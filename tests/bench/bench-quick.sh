@@ -1,0 +1,41 @@
+#!/bin/sh
+# bench-quick.sh: the benchmark suite runs and produces a well-formed table.
+#
+# A very short run of bench/run.sh (doorbench --quick) on a mount of its
+# own; then the CSV must have its header and one row per method, payload
+# and pinning, each with a number in every timing column.  No timing is
+# judged: benchmarks are not tests.
+set -u
+: "${DOORFSD:?DOORFSD names the daemon}"
+: "${TOP_SRCDIR:?}" "${TOP_BUILDDIR:?}"
+
+if [ "$(id -u)" != 0 ] || [ ! -w /dev/fuse ]; then
+	echo "needs root and /dev/fuse: skipped"
+	exit 77
+fi
+
+csv=$(mktemp /tmp/doorbench-quick.XXXXXX.csv) || exit 1
+trap 'rm -f "$csv"' EXIT
+
+DOORBENCH="$TOP_BUILDDIR/bench/doorbench" timeout 120 \
+	sh "$TOP_SRCDIR/bench/run.sh" --quick --csv "$csv" || {
+	echo "bench/run.sh --quick failed"
+	exit 1
+}
+
+# 5 methods x 5 payloads x (unpinned, pinned), after a header.
+rows=$(tail -n +2 "$csv" | wc -l)
+if [ "$rows" -ne 50 ]; then
+	echo "expected 50 rows in the CSV, got $rows"
+	exit 1
+fi
+# iterations, median_us and p99_us are numbers; every method says ok.
+bad=$(tail -n +2 "$csv" | awk -F, '
+	$NF != "ok" { print; next }
+	{ for (i = 4; i <= 6; i++) if ($i !~ /^[0-9]+(\.[0-9]+)?$/) { print; next } }')
+if [ -n "$bad" ]; then
+	echo "rows that failed or lack numbers:"
+	echo "$bad"
+	exit 1
+fi
+echo "the benchmark table is well formed ($rows rows)"
