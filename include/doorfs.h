@@ -200,7 +200,12 @@ struct doorfs_welcome {
  * cannot change under its reader.  The server copies slot data before
  * its procedure sees it: the client can write the slot at any time.
  */
-#define DOORFS_SLOT_SIZE (64u << 10)
+/*
+ * Big enough for a 1 MiB call in place: copying through shared memory
+ * beats a memfd made per call up to there.  It is a shared mapping, so a
+ * connection holds only the pages its largest call touched.
+ */
+#define DOORFS_SLOT_SIZE ((1u << 20) + (64u << 10))
 
 enum doorfs_slot_state {
 	DOORFS_SLOT_IDLE = 0,

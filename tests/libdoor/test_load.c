@@ -8,6 +8,8 @@
  */
 #include "service.h"
 
+#include <doorfs.h>
+
 #include <fcntl.h>
 #include <sys/mman.h>
 
@@ -128,6 +130,37 @@ START_TEST(one_mib_echo_in_one_buffer)
 }
 END_TEST
 
+/*
+ * Data on both sides of the slot's size (in the slot, or in a sealed
+ * memfd), and well past it, both ways.
+ */
+START_TEST(data_around_the_slot_size)
+{
+	struct svc_door sd;
+	struct svc_server srv;
+	struct svc_req req = svc_req(SVC_ECHO, 0, 0, 0);
+	const size_t fits = DOORFS_SLOT_DATA_MAX - sizeof(req);
+	const size_t sizes[] = { fits, fits + 1, 3 * MIB };
+
+	svc_init(&sd, 0);
+	srv = svc_serve_in_child(&sd);
+	for (int i = 0; i < 3; i++) {
+		size_t size = sizeof(req) + sizes[i];
+		char *buf = malloc(size);
+		door_arg_t a = { buf, size, NULL, 0, NULL, 0 };
+
+		ck_assert_ptr_nonnull(buf);
+		memcpy(buf, &req, sizeof(req));
+		pattern_fill(buf + sizeof(req), sizes[i], 40 + i);
+		ck_assert_ok(door_call(srv.fd, &a));
+		ck_assert_uint_eq(a.data_size, size);
+		ck_assert(pattern_ok(a.data_ptr + sizeof(req), sizes[i], 40 + i));
+		ck_assert_ok(munmap(a.rbuf, a.rsize));
+		free(buf);
+	}
+}
+END_TEST
+
 Suite *load_suite(void)
 {
 	Suite *s = suite_create("load");
@@ -137,5 +170,6 @@ Suite *load_suite(void)
 	tcase_add_test(tc, one_mib_arguments);
 	tcase_add_test(tc, one_mib_results);
 	tcase_add_test(tc, one_mib_echo_in_one_buffer);
+	tcase_add_test(tc, data_around_the_slot_size);
 	return s;
 }
