@@ -80,6 +80,10 @@ struct measurement measure_method(const struct bench_method *m,
 				  int warmup)
 {
 	struct measurement r = { .ok = 0, .iterations = iterations };
+	if (m->max_payload && payload > m->max_payload) {
+		r.not_applicable = 1;
+		return r;
+	}
 	/* +1: malloc(0) may return NULL, and a method may touch arg[0]. */
 	unsigned char *arg = malloc(payload + 1);
 	unsigned char *reply = malloc(payload + 1);

@@ -17,6 +17,12 @@ struct bench_method {
 	const char *name;
 	const char *what;	/* one line for --help */
 	/*
+	 * The largest payload the method can carry each way, or 0 for no
+	 * limit: a bigger one is shown as "n/a" and not measured (a FUSE
+	 * ioctl, say, carries one page).
+	 */
+	size_t max_payload;
+	/*
 	 * Starts the server side for round trips of `payload` bytes each
 	 * way.  The caller has already pinned itself when `pinned`, so a
 	 * forked server inherits the pinning.  0, or -1 after printing why.
@@ -33,7 +39,8 @@ struct bench_method {
 };
 
 struct measurement {
-	int ok;			/* 0: the method failed, the rest is void */
+	int ok;			/* 0: failed or not applicable; the rest is void */
+	int not_applicable;	/* the payload is over the method's max_payload */
 	int iterations;
 	double median_us, p99_us;
 	double calls_per_s;	/* timed round trips / their total time */
