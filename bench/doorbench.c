@@ -4,16 +4,23 @@
  *
  *   doorbench [--iterations N] [--quick] [--methods a,b,...]
  *             [--sizes 0,64,4K,...] [--pinning both|unpinned|pinned]
- *             [--csv FILE]
+ *             [--csv FILE] [--summary-csv FILE]
+ *             [--experiments throughput,create,ls|none] [--ls-doors N]
  *
  * Every method echoes a payload of each size, unpinned and then with both
  * processes pinned to CPU 0 (as `taskset -c 0` would).  The table gives
  * each method's median and p99 and its median as a multiple of the spin
  * and futex medians of the same payload and pinning: absolute times drift
- * on shared machines, ratios from one run do not.  The door method needs
- * $DOORFS; bench/run.sh mounts a doorfs and sets it.
+ * on shared machines, ratios from one run do not.  Then come the
+ * experiments (experiments.h): calls per second with one and two client
+ * threads, the cost of door_create + fattach, and `ls -l` of a directory
+ * of doors; and last, issue 4's targets judged on this run (targets.h).
+ * The door method and the experiments need $DOORFS; bench/run.sh mounts a
+ * doorfs and sets it.
  */
+#include "experiments.h"
 #include "methods.h"
+#include "targets.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -37,6 +44,18 @@ enum {
 	MIN_ITERATIONS = 10,
 	/* Each timed round trip keeps 8 bytes until the method ends. */
 	MAX_ITERATIONS = 10 * 1000 * 1000,
+	/* The experiments: full size, and --quick's (shape only). */
+	THROUGHPUT_MS = 1000, QUICK_THROUGHPUT_MS = 50,
+	CREATE_ROUNDS = 1000, QUICK_CREATE_ROUNDS = 10,
+	LS_DOORS = 10000, QUICK_LS_DOORS = 100,
+	LS_RUNS = 5, QUICK_LS_RUNS = 1,
+};
+
+enum experiment {
+	EXP_THROUGHPUT = 1 << 0,
+	EXP_CREATE = 1 << 1,
+	EXP_LS = 1 << 2,
+	EXP_ALL = EXP_THROUGHPUT | EXP_CREATE | EXP_LS,
 };
 
 struct options {
@@ -49,6 +68,9 @@ struct options {
 	int pinnings[2];	/* 0 unpinned, 1 pinned */
 	int n_pinnings;
 	const char *csv;
+	const char *summary_csv;
+	int experiments;	/* enum experiment bits */
+	int ls_doors;
 };
 
 /*
@@ -73,7 +95,9 @@ static void usage(FILE *to)
 		"usage: doorbench [--iterations N] [--quick] [--methods a,b,...]\n"
 		"                 [--sizes 0,64,4K,64K,1M] "
 		"[--pinning both|unpinned|pinned]\n"
-		"                 [--csv FILE]\n"
+		"                 [--csv FILE] [--summary-csv FILE]\n"
+		"                 [--experiments throughput,create,ls|none] "
+		"[--ls-doors N]\n"
 		"methods:\n");
 	for (int m = 0; m < N_METHODS; m++)
 		fprintf(to, "  %-10s %s\n", all_methods[m]->name,
@@ -133,6 +157,35 @@ static int parse_sizes(struct options *o, const char *arg)
 	return o->n_sizes ? 0 : -1;
 }
 
+static int parse_experiments(struct options *o, const char *arg)
+{
+	static const struct {
+		const char *name;
+		int bit;
+	} names[] = { { "throughput", EXP_THROUGHPUT },
+		      { "create", EXP_CREATE }, { "ls", EXP_LS },
+		      { "none", 0 } };
+	char *list = strdup(arg);
+	if (!list)
+		return -1;
+	o->experiments = 0;
+	for (char *name = strtok(list, ","); name; name = strtok(NULL, ",")) {
+		size_t k = 0;
+		while (k < sizeof(names) / sizeof(names[0]) &&
+		       strcmp(names[k].name, name))
+			k++;
+		if (k == sizeof(names) / sizeof(names[0])) {
+			fprintf(stderr, "doorbench: no experiment '%s'\n",
+				name);
+			free(list);
+			return -1;
+		}
+		o->experiments |= names[k].bit;
+	}
+	free(list);
+	return 0;
+}
+
 static int parse_options(struct options *o, int argc, char *argv[])
 {
 	static const struct option longs[] = {
@@ -142,12 +195,15 @@ static int parse_options(struct options *o, int argc, char *argv[])
 		{ "sizes", required_argument, NULL, 's' },
 		{ "pinning", required_argument, NULL, 'p' },
 		{ "csv", required_argument, NULL, 'c' },
+		{ "summary-csv", required_argument, NULL, 'S' },
+		{ "experiments", required_argument, NULL, 'e' },
+		{ "ls-doors", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int iterations = 0, opt;
 	*o = (struct options){ .n_methods = N_METHODS, .n_pinnings = 2,
-			       .pinnings = { 0, 1 } };
+			       .pinnings = { 0, 1 }, .experiments = EXP_ALL };
 	for (int m = 0; m < N_METHODS; m++)
 		o->methods[m] = m;
 	o->n_sizes = sizeof(default_sizes) / sizeof(default_sizes[0]);
@@ -190,6 +246,21 @@ static int parse_options(struct options *o, int argc, char *argv[])
 		case 'c':
 			o->csv = optarg;
 			break;
+		case 'S':
+			o->summary_csv = optarg;
+			break;
+		case 'e':
+			if (parse_experiments(o, optarg) < 0)
+				return -1;
+			break;
+		case 'l':
+			o->ls_doors = atoi(optarg);
+			if (o->ls_doors < 1 || o->ls_doors > 100000) {
+				fprintf(stderr, "doorbench: --ls-doors must be "
+					"1 to 100000\n");
+				return -1;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -201,6 +272,8 @@ static int parse_options(struct options *o, int argc, char *argv[])
 		return -1;
 	o->iterations = iterations ? iterations
 			: o->quick ? QUICK_ITERATIONS : DEFAULT_ITERATIONS;
+	if (!o->ls_doors)
+		o->ls_doors = o->quick ? QUICK_LS_DOORS : LS_DOORS;
 	return 0;
 }
 
@@ -286,39 +359,127 @@ static void print_table(const struct options *o, FILE *csv)
 	}
 }
 
+/* The run's options; lookup_result() answers from them for the targets. */
+static struct options opts;
+
+static const struct measurement *lookup_result(const char *method,
+					       size_t payload, int pinned)
+{
+	int m = 0, s = 0;
+	while (m < N_METHODS && strcmp(all_methods[m]->name, method))
+		m++;
+	while (s < opts.n_sizes && opts.sizes[s] != payload)
+		s++;
+	return m < N_METHODS && s < opts.n_sizes ? &results[pinned][s][m]
+						 : NULL;
+}
+
+static void print_throughput(const struct throughput t[2], FILE *csv)
+{
+	printf("\nthroughput: null door_calls from N client threads, "
+	       "unpinned\n%-8s %9s %11s %11s %7s\n", "threads", "seconds",
+	       "calls", "calls/s", "x_one");
+	for (int k = 0; k < 2; k++) {
+		if (!t[k].ok) {
+			printf("%-8d %9s\n", t[k].threads, "FAILED");
+			continue;
+		}
+		printf("%-8d %9.2f %11ld %11.0f %7.2f\n", t[k].threads,
+		       t[k].seconds, t[k].calls, t[k].calls_per_s,
+		       t[0].ok ? t[k].calls_per_s / t[0].calls_per_s : 0);
+		if (csv)
+			fprintf(csv, "throughput,%d client threads,%.0f,calls/s,\n",
+				t[k].threads, t[k].calls_per_s);
+	}
+}
+
+static void print_create(const struct create_cost *c, FILE *csv)
+{
+	printf("\ndoor_create + fattach, %d times, unpinned\n"
+	       "%-28s %10s %10s\n", c->n, "step", "median_us", "p99_us");
+	if (!c->ok) {
+		printf("%-28s %10s\n", "all", "FAILED");
+		return;
+	}
+	const struct {
+		const char *name;
+		const struct step_cost *cost;
+	} steps[] = { { "door_create", &c->create },
+		      { "creat+close (placeholder)", &c->placeholder },
+		      { "fattach", &c->attach },
+		      { "all three", &c->total } };
+	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+		printf("%-28s %10.2f %10.2f\n", steps[k].name,
+		       steps[k].cost->median_us, steps[k].cost->p99_us);
+		if (csv)
+			fprintf(csv, "create,%s median,%.3f,us,\n"
+				"create,%s p99,%.3f,us,\n", steps[k].name,
+				steps[k].cost->median_us, steps[k].name,
+				steps[k].cost->p99_us);
+	}
+}
+
+static void print_ls(const struct ls_cost *l, FILE *csv)
+{
+	printf("\nls -l of a directory of %d doors (median of %d runs)\n",
+	       l->doors, l->runs);
+	if (!l->ok) {
+		printf("FAILED\n");
+		return;
+	}
+	printf("%-40s %10.1f ms\n%-40s %10.1f ms\n%-40s %10.2f\n"
+	       "%-40s %10.2f s\n", "doorfs, live doors", l->doorfs_ms,
+	       "tmpfs, as many empty files", l->tmpfs_ms, "doorfs / tmpfs",
+	       l->tmpfs_ms > 0 ? l->doorfs_ms / l->tmpfs_ms : 0,
+	       "making and naming the doors took", l->setup_s);
+	if (csv)
+		fprintf(csv, "ls,%d doors on doorfs,%.3f,ms,\n"
+			"ls,%d files on tmpfs,%.3f,ms,\n"
+			"ls,door_create + fattach of %d doors,%.3f,s,\n",
+			l->doors, l->doorfs_ms, l->doors, l->tmpfs_ms,
+			l->doors, l->setup_s);
+}
+
 int main(int argc, char *argv[])
 {
-	struct options o;
-	if (parse_options(&o, argc, argv) < 0) {
+	if (parse_options(&opts, argc, argv) < 0) {
 		usage(stderr);
 		return 2;
 	}
-	FILE *csv = NULL;
-	if (o.csv && !(csv = fopen(o.csv, "w"))) {
-		fprintf(stderr, "doorbench: %s: %s\n", o.csv, strerror(errno));
+	const struct options *o = &opts;
+	FILE *csv = NULL, *summary = NULL;
+	if (o->csv && !(csv = fopen(o->csv, "w"))) {
+		fprintf(stderr, "doorbench: %s: %s\n", o->csv, strerror(errno));
 		return 1;
 	}
+	if (o->summary_csv && !(summary = fopen(o->summary_csv, "w"))) {
+		fprintf(stderr, "doorbench: %s: %s\n", o->summary_csv,
+			strerror(errno));
+		return 1;
+	}
+	if (summary)
+		fprintf(summary, "kind,name,value,unit,verdict\n");
 	servers_cleanup_on_exit();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	int failed = 0;
-	for (int p = 0; p < o.n_pinnings; p++) {
-		int pinned = o.pinnings[p];
+	for (int p = 0; p < o->n_pinnings; p++) {
+		int pinned = o->pinnings[p];
 		if ((pinned ? pin_to_cpu0() : unpin()) < 0) {
 			perror("doorbench: sched_setaffinity");
 			return 1;
 		}
-		for (int s = 0; s < o.n_sizes; s++) {
-			int n = iterations_for(&o, o.sizes[s]);
+		for (int s = 0; s < o->n_sizes; s++) {
+			int n = iterations_for(o, o->sizes[s]);
 			int warmup = n / 10 < 5 ? 5 : n / 10;
-			for (int k = 0; k < o.n_methods; k++) {
-				int m = o.methods[k];
+			for (int k = 0; k < o->n_methods; k++) {
+				int m = o->methods[k];
 				fprintf(stderr, "doorbench: %s, %zu B, %s, "
 					"%d round trips\n",
-					all_methods[m]->name, o.sizes[s],
+					all_methods[m]->name, o->sizes[s],
 					pinned ? "pinned" : "unpinned", n);
 				results[pinned][s][m] = measure_method(
-					all_methods[m], o.sizes[s], pinned, n,
+					all_methods[m], o->sizes[s], pinned, n,
 					warmup);
 				failed |= !results[pinned][s][m].ok &&
 					  !results[pinned][s][m].not_applicable;
@@ -326,9 +487,45 @@ int main(int argc, char *argv[])
 		}
 	}
 	unpin();
-	print_table(&o, csv);
+	print_table(o, csv);
+
+	struct throughput tp[2] = { { .threads = 1 }, { .threads = 2 } };
+	if (o->experiments & EXP_THROUGHPUT) {
+		double seconds = (o->quick ? QUICK_THROUGHPUT_MS
+				  : THROUGHPUT_MS) / 1e3;
+		for (int k = 0; k < 2; k++) {
+			fprintf(stderr, "doorbench: throughput, %d client "
+				"threads\n", k + 1);
+			tp[k] = measure_throughput(k + 1, seconds);
+			failed |= !tp[k].ok;
+		}
+		print_throughput(tp, summary);
+	}
+	if (o->experiments & EXP_CREATE) {
+		fprintf(stderr, "doorbench: door_create + fattach\n");
+		struct create_cost c = measure_create_fattach(
+			o->quick ? QUICK_CREATE_ROUNDS : CREATE_ROUNDS);
+		failed |= !c.ok;
+		print_create(&c, summary);
+	}
+	if (o->experiments & EXP_LS) {
+		fprintf(stderr, "doorbench: ls -l of %d doors\n", o->ls_doors);
+		struct ls_cost l = measure_ls(o->ls_doors,
+					      o->quick ? QUICK_LS_RUNS : LS_RUNS);
+		failed |= !l.ok;
+		print_ls(&l, summary);
+	}
+	print_targets(lookup_result,
+		      o->experiments & EXP_THROUGHPUT ? &tp[0] : NULL,
+		      o->experiments & EXP_THROUGHPUT ? &tp[1] : NULL, summary);
+
 	if (csv && fclose(csv) != 0) {
-		fprintf(stderr, "doorbench: %s: %s\n", o.csv, strerror(errno));
+		fprintf(stderr, "doorbench: %s: %s\n", o->csv, strerror(errno));
+		return 1;
+	}
+	if (summary && fclose(summary) != 0) {
+		fprintf(stderr, "doorbench: %s: %s\n", o->summary_csv,
+			strerror(errno));
 		return 1;
 	}
 	return failed ? 1 : 0;

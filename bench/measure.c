@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_us(void)
+double now_us(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
@@ -38,6 +38,14 @@ static int compare_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 	return x < y ? -1 : x > y;
+}
+
+void summarize(double *t, int n, double *median, double *p99)
+{
+	qsort(t, (size_t)n, sizeof(*t), compare_double);
+	*median = t[n / 2];
+	int at = (int)((n * 99L + 99) / 100) - 1;
+	*p99 = t[at < 0 ? 0 : at];
 }
 
 /* The bytes that change per iteration: the first and the last 8. */
@@ -118,10 +126,7 @@ struct measurement measure_method(const struct bench_method *m,
 	}
 	m->teardown();
 
-	qsort(t, (size_t)iterations, sizeof(*t), compare_double);
-	r.median_us = t[iterations / 2];
-	int p99 = (int)((iterations * 99L + 99) / 100) - 1;
-	r.p99_us = t[p99 < 0 ? 0 : p99];
+	summarize(t, iterations, &r.median_us, &r.p99_us);
 	r.calls_per_s = total > 0 ? iterations / (total / 1e6) : 0;
 	r.ok = 1;
 out:
@@ -138,7 +143,7 @@ out:
 enum { MAX_SERVERS = 8 };
 static volatile pid_t servers[MAX_SERVERS];
 
-static void forget(pid_t pid)
+void server_forget(pid_t pid)
 {
 	for (int k = 0; k < MAX_SERVERS; k++)
 		if (servers[k] == pid)
@@ -210,13 +215,13 @@ void server_stop(pid_t pid)
 	kill(pid, SIGKILL);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
-	forget(pid);
+	server_forget(pid);
 }
 
 int server_died(pid_t pid)
 {
 	if (waitpid(pid, NULL, WNOHANG) == pid) {
-		forget(pid);
+		server_forget(pid);
 		return 1;
 	}
 	return 0;

@@ -46,6 +46,11 @@ struct measurement {
 	double calls_per_s;	/* timed round trips / their total time */
 };
 
+/* CLOCK_MONOTONIC in microseconds. */
+double now_us(void);
+/* Sorts the n (> 0) times in t and gives their median and 99th percentile. */
+void summarize(double *t, int n, double *median, double *p99);
+
 /* Runs `iterations` timed round trips after `warmup` untimed ones. */
 struct measurement measure_method(const struct bench_method *m,
 				  size_t payload, int pinned, int iterations,
@@ -60,6 +65,8 @@ struct measurement measure_method(const struct bench_method *m,
 pid_t server_fork(void);
 /* Kills (SIGKILL) and reaps a child from server_fork(). */
 void server_stop(pid_t pid);
+/* Stops watching a child from server_fork() that the caller reaped. */
+void server_forget(pid_t pid);
 /* Whether a child from server_fork() has died (and reaps it if so). */
 int server_died(pid_t pid);
 /* Installs the SIGINT/SIGTERM handler and atexit hook that kill servers. */

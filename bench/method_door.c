@@ -87,6 +87,31 @@ static void serve(int sock)
 		pause();
 }
 
+int door_echo_server(pid_t *pid)
+{
+	int sv[2], fd = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		perror("doorbench: door: socketpair");
+		return -1;
+	}
+	*pid = server_fork();
+	if (*pid == 0) {
+		close(sv[0]);
+		serve(sv[1]);
+	}
+	close(sv[1]);
+	if (*pid >= 0)
+		fd = receive_fd(sv[0]);
+	close(sv[0]);
+	if (fd < 0) {
+		fprintf(stderr, "doorbench: door: the server did not "
+			"create a door\n");
+		server_stop(*pid);
+		*pid = -1;
+	}
+	return fd;
+}
+
 static void door_teardown(void)
 {
 	if (door >= 0)
@@ -99,27 +124,8 @@ static void door_teardown(void)
 static int door_setup(size_t payload, int pinned)
 {
 	(void)payload, (void)pinned;
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		perror("doorbench: door: socketpair");
-		return -1;
-	}
-	server = server_fork();
-	if (server == 0) {
-		close(sv[0]);
-		serve(sv[1]);
-	}
-	close(sv[1]);
-	if (server >= 0)
-		door = receive_fd(sv[0]);
-	close(sv[0]);
-	if (door < 0) {
-		fprintf(stderr, "doorbench: door: the server did not "
-			"create a door\n");
-		door_teardown();
-		return -1;
-	}
-	return 0;
+	door = door_echo_server(&server);
+	return door < 0 ? -1 : 0;
 }
 
 static ssize_t door_round_trip(const void *arg, void *reply, size_t payload)

@@ -10,4 +10,10 @@ extern const struct bench_method method_pipe;
 extern const struct bench_method method_seqpacket;
 extern const struct bench_method method_door;
 
+/*
+ * Forks a child that serves a door echoing its argument (method_door.c);
+ * returns a descriptor of the door and the child in *pid, or -1.
+ */
+int door_echo_server(pid_t *pid);
+
 #endif
