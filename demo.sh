@@ -15,9 +15,6 @@ cd "$(dirname "$0")"
 PYTHONDONTWRITEBYTECODE=1
 export PYTHONDONTWRITEBYTECODE
 
-PACKAGES="build-essential autoconf automake libtool pkg-config libfuse3-dev
-fuse3 libglib2.0-dev check python3 attr"
-
 mnt=
 server_pid=
 sh_server_pid=
@@ -80,62 +77,12 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ---------------------------------------------------------------------------
-# Packages, only if something is missing.
+# Packages (only those missing), /dev/fuse, and a build in build/.
 
-command -v dpkg-query >/dev/null ||
-	die "this demo expects Debian 12 (dpkg-query not found); install the equivalents of: $(echo "$PACKAGES" | tr '\n' ' ')"
-missing=
-for pkg in $PACKAGES; do
-	# shellcheck disable=SC2016 # ${Status} is dpkg-query's, not ours
-	if ! dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null |
-		grep -q 'install ok installed'; then
-		missing="$missing $pkg"
-	fi
-done
-if [ -n "$missing" ]; then
-	[ "$(id -u)" -eq 0 ] ||
-		die "missing Debian packages:$missing
-Run this demo as root to install them, or install them first:
-    sudo apt-get install --no-install-recommends$missing"
-	say "Installing the missing Debian packages:$missing"
-	run apt-get update
-	DEBIAN_FRONTEND=noninteractive
-	export DEBIAN_FRONTEND
-	# shellcheck disable=SC2086 # one word per package
-	run apt-get install -y --no-install-recommends $missing
-fi
-
-[ -c /dev/fuse ] ||
-	die "/dev/fuse is missing: load the fuse module (modprobe fuse), or give the container --device /dev/fuse --cap-add SYS_ADMIN"
-# Debian makes /dev/fuse 0666; some VMs and containers keep it root's.
-[ "$(id -u)" -eq 0 ] || { [ -r /dev/fuse ] && [ -w /dev/fuse ]; } ||
-	die "/dev/fuse is not open to you ($(stat -c %A /dev/fuse)): run as root, or chmod 0666 /dev/fuse as Debian has it"
-
-# ---------------------------------------------------------------------------
-# Build out of tree in build/; an existing configuration is reused.
-
-[ ! -f config.status ] ||
-	die "the source tree is configured in place, which stops out-of-tree builds; run 'make distclean' here first"
-mkdir -p build
-if [ ! -x configure ]; then
-	say "Generating ./configure (autoreconf -fi; output in build/demo-autoreconf.log)"
-	autoreconf -fi >build/demo-autoreconf.log 2>&1 || {
-		tail -n 20 build/demo-autoreconf.log >&2
-		die "autoreconf failed; see build/demo-autoreconf.log"
-	}
-fi
-if [ ! -f build/Makefile ]; then
-	say "Configuring in build/ (output in build/demo-configure.log)"
-	(cd build && ../configure) >build/demo-configure.log 2>&1 || {
-		tail -n 20 build/demo-configure.log >&2
-		die "configure failed; see build/demo-configure.log"
-	}
-fi
-say "Building in build/ (the first time takes a minute; output in build/demo-make.log)"
-make -C build -j2 >build/demo-make.log 2>&1 || {
-	tail -n 30 build/demo-make.log >&2
-	die "the build failed; see build/demo-make.log"
-}
+. tools/prepare.sh
+prepare_packages demo.sh || exit 1
+prepare_fuse demo.sh || exit 1
+prepare_build demo.sh || exit 1
 doorfsd=build/fs/doorfsd
 door_client=build/examples/c/door-client
 for built in "$doorfsd" "$door_client"; do

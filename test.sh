@@ -17,9 +17,6 @@ set -u
 cd "$(dirname "$0")" || exit 1
 top=$(pwd)
 
-packages="build-essential autoconf automake libtool pkg-config libfuse3-dev
-fuse3 libglib2.0-dev check python3 attr util-linux procps"
-
 # The two build trees, plain and with --enable-sanitizers.
 plain_dir="build"
 asan_dir="build-asan"
@@ -44,33 +41,8 @@ step_failed() {
 
 # --- Debian packages --------------------------------------------------
 
-install_packages() {
-	if ! command -v dpkg-query >/dev/null 2>&1; then
-		note "no dpkg-query: not Debian, assuming the dependencies are installed"
-		return 0
-	fi
-	missing=""
-	for pkg in $packages; do
-		status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null) || status=""
-		[ "$status" = "install ok installed" ] || missing="$missing $pkg"
-	done
-	[ -n "$missing" ] || return 0
-
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "test.sh: missing Debian packages:$missing" >&2
-		echo "test.sh: install them as root (apt-get install$missing) or run this as root" >&2
-		exit 1
-	fi
-	note "installing:$missing"
-	export DEBIAN_FRONTEND=noninteractive
-	# $missing is a list of package names: split it on purpose.
-	# shellcheck disable=SC2086
-	if ! timeout 300 apt-get update ||
-	   ! timeout 600 apt-get install -y --no-install-recommends $missing; then
-		echo "test.sh: installing packages failed" >&2
-		exit 1
-	fi
-}
+# The list and the install are shared with demo.sh and bench.sh.
+. "$top/tools/prepare.sh"
 
 # --- Time -------------------------------------------------------------
 
@@ -296,7 +268,7 @@ build_and_check() {
 
 # --- Main -------------------------------------------------------------
 
-install_packages
+prepare_packages test.sh || exit 1
 
 if [ -f "$top/config.status" ]; then
 	echo "test.sh: the source tree is configured in place; run 'make distclean' there first" >&2

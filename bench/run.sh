@@ -1,17 +1,28 @@
 #!/bin/sh
-# run.sh: run doorbench against a doorfs mounted for this run only.
+# run.sh: run doorbench against a doorfs mounted for this run only, and
+# keep its table, CSVs and plot.
 #
-#   bench/run.sh [doorbench options...]     e.g. bench/run.sh --csv out.csv
+#   bench/run.sh [--out DIR] [doorbench options...]
 #
 # Mounts doorfsd ($DOORFSD, else ../build/fs/doorfsd beside this script) on
 # a fresh temporary directory, runs doorbench ($DOORBENCH, else
 # ../build/bench/doorbench) with DOORFS pointing there, and unmounts and
-# removes the directory however the run ends.
+# removes the directory however the run ends.  DIR (default
+# build/bench-results) receives table.txt (what was printed), latency.csv,
+# summary.csv (experiments and targets) and latency.png (gnuplot, when it
+# is installed).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 doorfsd=${DOORFSD:-$here/../build/fs/doorfsd}
 doorbench=${DOORBENCH:-$here/../build/bench/doorbench}
+out=$here/../build/bench-results
+if [ "${1:-}" = --out ]; then
+	[ $# -ge 2 ] || { echo "run.sh: --out needs a directory" >&2; exit 2; }
+	out=$2
+	shift 2
+fi
+mkdir -p "$out"
 for program in "$doorfsd" "$doorbench"; do
 	if [ ! -x "$program" ]; then
 		echo "run.sh: $program not found: build the tree first" >&2
@@ -55,4 +66,19 @@ done
 
 DOORFS=$mnt
 export DOORFS
-"$doorbench" "$@"
+# doorbench's status, not tee's: a failed method must fail the run.
+status=0
+{ "$doorbench" --csv "$out/latency.csv" --summary-csv "$out/summary.csv" \
+	"$@" || echo $? >"$out/.status"; } | tee "$out/table.txt"
+if [ -f "$out/.status" ]; then
+	status=$(cat "$out/.status")
+	rm -f "$out/.status"
+fi
+if command -v gnuplot >/dev/null 2>&1; then
+	gnuplot -e "csv='$out/latency.csv'; out='$out/latency.png'" \
+		"$here/plot.gp" || status=1
+else
+	echo "run.sh: gnuplot is not installed (Debian: gnuplot-nox): no plot" >&2
+fi
+echo "run.sh: results in $out: table.txt latency.csv summary.csv latency.png"
+exit "$status"
