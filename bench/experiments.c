@@ -340,45 +340,41 @@ static double median_ls(const char *dir, int runs)
 	return median;
 }
 
-struct ls_job {
-	const char *dir;
-	int doors, runs;
-};
-
 /*
- * The child makes the doors, names them, times `ls -l` while it still
- * serves them all, and reports.  Its doors die with it.
+ * A holder is a child that makes doors [from, to) and names them, says
+ * so with one byte on `ready`, and serves them until it is killed.
+ * libdoor keeps two descriptors a door (the door and its server end), so
+ * the doors are spread over as many holders as the descriptor limit
+ * needs; root cannot always raise it (no CAP_SYS_RESOURCE in containers).
  */
-static int ls_work(void *arg, int out)
+static void hold_doors(const char *dir, int from, int to, int ready)
 {
-	const struct ls_job *job = arg;
-	struct ls_cost r = { .doors = job->doors, .runs = job->runs };
-	/* One descriptor a door, and a few to spare. */
+	for (int i = from; i < to; i++) {
+		char path[4096];
+		double at[4];
+		snprintf(path, sizeof(path), "%s/door%05d", dir, i);
+		if (make_named_door(path, at) < 0)
+			_exit(1);
+	}
+	if (write_all(ready, "r", 1) < 0)
+		_exit(1);
+	close(ready);
+	for (;;)
+		pause();
+}
+
+/* Doors one holder may make: two descriptors each, and some to spare. */
+static int doors_per_holder(void)
+{
 	struct rlimit lim;
-	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 &&
-	    lim.rlim_cur < (rlim_t)job->doors + 64) {
+	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
 		lim.rlim_cur = lim.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &lim);
 	}
-	if (getrlimit(RLIMIT_NOFILE, &lim) < 0 ||
-	    lim.rlim_cur < (rlim_t)job->doors + 64) {
-		fprintf(stderr, "doorbench: ls: %d doors need %d descriptors; "
-			"the limit is %llu (ulimit -Hn)\n", job->doors,
-			job->doors + 64, (unsigned long long)lim.rlim_cur);
-		return -1;
-	}
-	double start = now_us();
-	for (int i = 0; i < job->doors; i++) {
-		char path[4096];
-		double at[4];
-		snprintf(path, sizeof(path), "%s/door%05d", job->dir, i);
-		if (make_named_door(path, at) < 0)
-			return -1;
-	}
-	r.setup_s = (now_us() - start) / 1e6;
-	r.doorfs_ms = median_ls(job->dir, job->runs);
-	r.ok = r.doorfs_ms >= 0;
-	return write_all(out, &r, sizeof(r));
+	if (getrlimit(RLIMIT_NOFILE, &lim) < 0 || lim.rlim_cur < 256 ||
+	    lim.rlim_cur == RLIM_INFINITY)
+		return lim.rlim_cur == RLIM_INFINITY ? 1 << 20 : 64;
+	return (int)((lim.rlim_cur - 64) / 2);
 }
 
 /* The same number of empty files on a fresh tmpfs directory (/dev/shm). */
@@ -410,7 +406,7 @@ static double tmpfs_ls(int files, int runs)
 	return ms;
 }
 
-/* Removes the names the child left behind (its doors died with it). */
+/* Removes the names the holders left behind (their doors died with them). */
 static void remove_names(const char *dir, int doors)
 {
 	for (int i = 0; i < doors; i++) {
@@ -424,17 +420,58 @@ static void remove_names(const char *dir, int doors)
 struct ls_cost measure_ls(int doors, int runs)
 {
 	struct ls_cost r = { .doors = doors, .runs = runs };
-	struct ls_job job = { .dir = doorfs_dir("ls"), .doors = doors,
-			      .runs = runs };
-	if (!job.dir)
+	char *dir = doorfs_dir("ls");
+	if (!dir)
 		return r;
-	if (in_child(ls_work, &job, &r, sizeof(r)) < 0)
-		r.ok = 0;
-	remove_names(job.dir, doors);
-	free((char *)job.dir);
-	if (r.ok) {
-		r.tmpfs_ms = tmpfs_ls(doors, runs);
-		r.ok = r.tmpfs_ms >= 0;
+	int per_holder = doors_per_holder();
+	int holders = (doors + per_holder - 1) / per_holder;
+	pid_t *pids = calloc((size_t)holders, sizeof(*pids));
+	int made = 0, ok = pids != NULL;
+	double start = now_us();
+	/* Readiness pipes, one a holder: they make their doors together. */
+	int *ready = calloc((size_t)holders, sizeof(*ready));
+	ok = ok && ready;
+	for (int k = 0; ok && k < holders; k++) {
+		int from = k * per_holder;
+		int to = from + per_holder < doors ? from + per_holder : doors;
+		int p[2];
+		ok = pipe2(p, O_CLOEXEC) == 0;
+		if (!ok)
+			break;
+		pids[k] = server_fork();
+		if (pids[k] == 0) {
+			close(p[0]);
+			hold_doors(dir, from, to, p[1]);
+		}
+		close(p[1]);
+		ready[k] = p[0];
+		ok = pids[k] > 0;
+		made = to;
 	}
+	for (int k = 0; ready && k < holders; k++) {
+		if (ready[k] <= 0)
+			continue;
+		char byte;
+		ssize_t n;
+		while ((n = read(ready[k], &byte, 1)) < 0 && errno == EINTR)
+			;
+		close(ready[k]);
+		ok = ok && n == 1;
+	}
+	free(ready);
+	r.setup_s = (now_us() - start) / 1e6;
+	if (ok) {
+		r.doorfs_ms = median_ls(dir, runs);
+		r.tmpfs_ms = tmpfs_ls(doors, runs);
+		r.ok = r.doorfs_ms >= 0 && r.tmpfs_ms >= 0;
+	} else {
+		fprintf(stderr, "doorbench: ls: making %d doors failed\n",
+			doors);
+	}
+	for (int k = 0; pids && k < holders; k++)
+		server_stop(pids[k]);
+	remove_names(dir, made);
+	free(pids);
+	free(dir);
 	return r;
 }

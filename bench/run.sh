@@ -52,7 +52,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-"$doorfsd" -f "$mnt" &
+# Its log (a line per revoked door, say) would drown the table.
+"$doorfsd" -f "$mnt" 2>"$out/doorfsd.log" &
 daemon=$!
 tries=0
 until grep -q " $mnt fuse.doorfs " /proc/mounts; do
@@ -80,5 +81,5 @@ if command -v gnuplot >/dev/null 2>&1; then
 else
 	echo "run.sh: gnuplot is not installed (Debian: gnuplot-nox): no plot" >&2
 fi
-echo "run.sh: results in $out: table.txt latency.csv summary.csv latency.png"
+echo "run.sh: results in $out: table.txt latency.csv summary.csv latency.png doorfsd.log"
 exit "$status"
