@@ -10,8 +10,9 @@
  * processes pinned to CPU 0 (as `taskset -c 0` would).  The table gives
  * each method's median and p99 and its median as a multiple of the spin
  * and futex medians of the same payload and pinning: absolute times drift
- * on shared machines, ratios from one run do not.  The door method needs
- * $DOORFS; bench/run.sh mounts a doorfs and sets it.
+ * on shared machines, ratios from one run do not.  The door and file-plane
+ * (fp-*) methods need $DOORFS; bench/run.sh mounts a doorfs and sets it.
+ * The raw FUSE methods mount rawfuse (bench/rawfuse.c) themselves.
  */
 #include "methods.h"
 
@@ -23,7 +24,10 @@
 
 static const struct bench_method *const all_methods[] = {
 	&method_spin, &method_futex, &method_pipe, &method_seqpacket,
+	&method_fuse_rw, &method_fuse_ioctl,
 	&method_door,
+	&method_fp_rw_lib, &method_fp_ioctl_lib,
+	&method_fp_rw_fp, &method_fp_ioctl_fp,
 };
 enum { N_METHODS = sizeof(all_methods) / sizeof(all_methods[0]) };
 
@@ -76,7 +80,7 @@ static void usage(FILE *to)
 		"                 [--csv FILE]\n"
 		"methods:\n");
 	for (int m = 0; m < N_METHODS; m++)
-		fprintf(to, "  %-10s %s\n", all_methods[m]->name,
+		fprintf(to, "  %-12s %s\n", all_methods[m]->name,
 			all_methods[m]->what);
 }
 
@@ -226,7 +230,7 @@ static void format_ratio(char *buf, size_t len, double r)
 
 static void print_table(const struct options *o, FILE *csv)
 {
-	printf("%-10s %9s %-8s %10s %10s %11s %8s %8s %9s\n", "method",
+	printf("%-12s %9s %-8s %10s %10s %11s %8s %8s %9s\n", "method",
 	       "payload", "pinned", "median_us", "p99_us", "calls/s",
 	       "x_spin", "x_futex", "p99/futx");
 	if (csv)
@@ -247,7 +251,7 @@ static void print_table(const struct options *o, FILE *csv)
 				if (!r->ok) {
 					const char *status = r->not_applicable
 						? "n/a" : "FAILED";
-					printf("%-10s %9zu %-8s %10s\n", name,
+					printf("%-12s %9zu %-8s %10s\n", name,
 					       o->sizes[s], pin, status);
 					if (csv)
 						fprintf(csv, "%s,%zu,%d,%d,,,,,,,"
@@ -266,7 +270,7 @@ static void print_table(const struct options *o, FILE *csv)
 				format_ratio(a, sizeof(a), vs_spin);
 				format_ratio(b, sizeof(b), vs_futex);
 				format_ratio(c, sizeof(c), p99_futex);
-				printf("%-10s %9zu %-8s %10.2f %10.2f %11.0f "
+				printf("%-12s %9zu %-8s %10.2f %10.2f %11.0f "
 				       "%8s %8s %9s\n", name, o->sizes[s], pin,
 				       r->median_us, r->p99_us, r->calls_per_s,
 				       a, b, c);
