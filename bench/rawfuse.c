@@ -53,7 +53,27 @@ struct echo {
 	size_t len, room;
 	size_t read_at;
 	bool reading;		/* a read came: the next write starts afresh */
+	struct echo *prev, *next;
 };
+
+/*
+ * Every open echo, freed at exit: the kernel sends a release after
+ * close() has returned, so a rawfuse stopped right after its caller
+ * closed (as doorbench does) exits with that release unread.
+ */
+static struct echo *open_echos;
+
+static void echo_free(struct echo *echo)
+{
+	if (echo->prev)
+		echo->prev->next = echo->next;
+	else
+		open_echos = echo->next;
+	if (echo->next)
+		echo->next->prev = echo->prev;
+	free(echo->data);
+	free(echo);
+}
 
 static struct echo *echo_of(const struct fuse_file_info *fi)
 {
@@ -121,6 +141,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
+	echo->next = open_echos;
+	if (open_echos)
+		open_echos->prev = echo;
+	open_echos = echo;
 	fi->fh = (uintptr_t)echo;
 	/* doorfsd's open_door_file: no page cache, no file position. */
 	fi->direct_io = 1;
@@ -128,16 +152,14 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->keep_cache = 0;
 	/* Not delivered (the opener was interrupted): no release will come. */
 	if (fuse_reply_open(req, fi) != 0)
-		free(echo);
+		echo_free(echo);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
 	(void)ino;
-	struct echo *echo = echo_of(fi);
-	free(echo->data);
-	free(echo);
+	echo_free(echo_of(fi));
 	fuse_reply_err(req, 0);
 }
 
@@ -296,6 +318,8 @@ out_signals:
 out:
 	if (se)
 		fuse_session_destroy(se);
+	while (open_echos)
+		echo_free(open_echos);
 	free(cmdline.mountpoint);
 	fuse_opt_free_args(&args);
 	return status;
