@@ -201,7 +201,8 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	size_t rest = echo->len - echo->read_at;
 	size_t n = size < rest ? size : rest;
 	echo->reading = true;
-	fuse_reply_buf(req, echo->data + echo->read_at, n);
+	/* data is NULL before the first write: no offset from it. */
+	fuse_reply_buf(req, n ? echo->data + echo->read_at : NULL, n);
 	echo->read_at += n;
 }
 
