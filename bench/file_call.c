@@ -37,6 +37,18 @@ void file_call_close(void)
 	fd = -1;
 }
 
+/* A failed call, with what its errno means here (docs/PROTOCOL.md). */
+static void report(const char *call)
+{
+	int err = errno;
+	const char *meaning =
+		err == EBADF ? " (the door is revoked: its server is gone)" :
+		err == ECONNRESET ? " (the server took the call and went away)" :
+		err == ECONNABORTED || err == ENOTCONN
+		? " (the file system's daemon is gone)" : "";
+	fprintf(stderr, "doorbench: %s: %s%s\n", call, strerror(err), meaning);
+}
+
 static int write_all(int fd, const void *buf, size_t n)
 {
 	size_t put = 0;
@@ -84,17 +96,17 @@ ssize_t file_call_rw(const void *arg, void *reply, size_t payload)
 	}
 	size_t n = payload ? payload : 1;
 	if (write_all(fd, arg, n) < 0) {
-		fprintf(stderr, "doorbench: write: %s\n", strerror(errno));
+		report("write");
 		return -1;
 	}
 	ssize_t got = read_result(fd, reply, n, n + 1);
 	if (got < 0) {
-		fprintf(stderr, "doorbench: read: %s\n", strerror(errno));
+		report("read");
 		return -1;
 	}
 	if (payload == 0 && (got != 1 || echo[0] != token)) {
 		fprintf(stderr, "doorbench: the one-byte token of an empty "
-			"payload came back as %zd bytes\n", got);
+			"payload came back wrong (%zd bytes)\n", got);
 		return -1;
 	}
 	return payload ? got : 0;
@@ -102,7 +114,6 @@ ssize_t file_call_rw(const void *arg, void *reply, size_t payload)
 
 ssize_t file_call_ioctl(const void *arg, void *reply, size_t payload)
 {
-	/* On the stack, not static: each calling thread has its own. */
 	struct doorfs_call call;
 	call.version = DOORFS_VERSION;
 	call.arg_size = (uint32_t)payload;
@@ -115,8 +126,7 @@ ssize_t file_call_ioctl(const void *arg, void *reply, size_t payload)
 	}
 	memcpy(call.data, arg, payload);
 	if (ioctl(fd, DOORFS_IOC_CALL, &call) < 0) {
-		fprintf(stderr, "doorbench: ioctl DOORFS_IOC_CALL: %s\n",
-			strerror(errno));
+		report("ioctl DOORFS_IOC_CALL");
 		return -1;
 	}
 	/* A longer result is reported by its length, not copied. */
