@@ -42,9 +42,9 @@ static void report(const char *call)
 {
 	int err = errno;
 	const char *meaning =
-		err == EBADF ? " (the door is revoked: its server is gone)" :
-		err == ECONNRESET ? " (the server took the call and went away)" :
-		err == ECONNABORTED || err == ENOTCONN
+		err == EBADF ? " (the door is revoked: its server is gone)"
+		: err == ECONNRESET ? " (its server took the call and left)"
+		: err == ECONNABORTED || err == ENOTCONN
 		? " (the file system's daemon is gone)" : "";
 	fprintf(stderr, "doorbench: %s: %s%s\n", call, strerror(err), meaning);
 }

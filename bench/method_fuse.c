@@ -41,7 +41,8 @@ static int find_rawfuse(char *path, size_t len)
 		n = snprintf(path, len, "%s", given);
 	} else {
 		char self[PATH_MAX];
-		ssize_t got = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		ssize_t got = readlink("/proc/self/exe", self,
+				       sizeof(self) - 1);
 		if (got < 0) {
 			perror("doorbench: fuse: /proc/self/exe");
 			return -1;

@@ -52,7 +52,7 @@ struct echo {
 	char *data;
 	size_t len, room;
 	size_t read_at;
-	bool reading;		/* a read came: the next write starts afresh */
+	bool reading;	/* a read came: the next write starts afresh */
 	struct echo *prev, *next;
 };
 
