@@ -15,8 +15,9 @@
  * experiments (experiments.h): calls per second with one and two client
  * threads, the cost of door_create + fattach, and `ls -l` of a directory
  * of doors; and last, issue 4's targets judged on this run (targets.h).
- * The door method and the experiments need $DOORFS; bench/run.sh mounts a
- * doorfs and sets it.
+ * The door and file-plane (fp-*) methods and the experiments need
+ * $DOORFS; bench/run.sh mounts a doorfs and sets it.  The raw FUSE
+ * methods mount rawfuse (bench/rawfuse.c) themselves.
  */
 #include "experiments.h"
 #include "methods.h"
@@ -30,7 +31,10 @@
 
 static const struct bench_method *const all_methods[] = {
 	&method_spin, &method_futex, &method_pipe, &method_seqpacket,
+	&method_fuse_rw, &method_fuse_ioctl,
 	&method_door,
+	&method_fp_rw_lib, &method_fp_ioctl_lib,
+	&method_fp_rw_fp, &method_fp_ioctl_fp,
 };
 enum { N_METHODS = sizeof(all_methods) / sizeof(all_methods[0]) };
 
@@ -100,7 +104,7 @@ static void usage(FILE *to)
 		"[--ls-doors N]\n"
 		"methods:\n");
 	for (int m = 0; m < N_METHODS; m++)
-		fprintf(to, "  %-10s %s\n", all_methods[m]->name,
+		fprintf(to, "  %-12s %s\n", all_methods[m]->name,
 			all_methods[m]->what);
 }
 
@@ -299,7 +303,7 @@ static void format_ratio(char *buf, size_t len, double r)
 
 static void print_table(const struct options *o, FILE *csv)
 {
-	printf("%-10s %9s %-8s %10s %10s %11s %8s %8s %9s\n", "method",
+	printf("%-12s %9s %-8s %10s %10s %11s %8s %8s %9s\n", "method",
 	       "payload", "pinned", "median_us", "p99_us", "calls/s",
 	       "x_spin", "x_futex", "p99/futx");
 	if (csv)
@@ -320,7 +324,7 @@ static void print_table(const struct options *o, FILE *csv)
 				if (!r->ok) {
 					const char *status = r->not_applicable
 						? "n/a" : "FAILED";
-					printf("%-10s %9zu %-8s %10s\n", name,
+					printf("%-12s %9zu %-8s %10s\n", name,
 					       o->sizes[s], pin, status);
 					if (csv)
 						fprintf(csv, "%s,%zu,%d,%d,,,,,,,"
@@ -339,7 +343,7 @@ static void print_table(const struct options *o, FILE *csv)
 				format_ratio(a, sizeof(a), vs_spin);
 				format_ratio(b, sizeof(b), vs_futex);
 				format_ratio(c, sizeof(c), p99_futex);
-				printf("%-10s %9zu %-8s %10.2f %10.2f %11.0f "
+				printf("%-12s %9zu %-8s %10.2f %10.2f %11.0f "
 				       "%8s %8s %9s\n", name, o->sizes[s], pin,
 				       r->median_us, r->p99_us, r->calls_per_s,
 				       a, b, c);

@@ -16,12 +16,16 @@
 #include "measure.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -92,7 +96,10 @@ struct measurement measure_method(const struct bench_method *m,
 		r.not_applicable = 1;
 		return r;
 	}
-	/* +1: malloc(0) may return NULL, and a method may touch arg[0]. */
+	/*
+	 * +1: malloc(0) may return NULL, a method may touch arg[0], and
+	 * reply has room for one byte more than expected (measure.h).
+	 */
 	unsigned char *arg = malloc(payload + 1);
 	unsigned char *reply = malloc(payload + 1);
 	double *t = calloc((size_t)iterations, sizeof(*t));
@@ -140,7 +147,11 @@ out:
  * Server children.  The table is small and fixed: a method runs one
  * server at a time, and doorbench one method at a time.
  */
-enum { MAX_SERVERS = 8 };
+enum {
+	MAX_SERVERS = 8,
+	/* Mounting (fusermount3) and starting a server take milliseconds. */
+	READY_TIMEOUT_MS = 10 * 1000,
+};
 static volatile pid_t servers[MAX_SERVERS];
 
 void server_forget(pid_t pid)
@@ -157,9 +168,77 @@ static void kill_servers(void)
 			kill(servers[k], SIGKILL);
 }
 
-static void on_fatal_signal(int sig)
+/*
+ * Leftovers, removed by the same code on exit, from a signal handler and
+ * in a method's teardown: only async-signal-safe calls, on a fixed table.
+ */
+enum { MAX_LEFTOVERS = 8 };
+static struct {
+	volatile sig_atomic_t in_use;
+	enum leftover_kind kind;
+	char path[PATH_MAX];
+} leftovers[MAX_LEFTOVERS];
+
+/* 0, or -1 with errno from the call that failed. */
+static int remove_leftover(int k)
+{
+	if (leftovers[k].kind == LEFTOVER_NAME)
+		return unlink(leftovers[k].path);
+	/*
+	 * MNT_DETACH: a mount whose daemon is dead (or still busy) goes at
+	 * once.  EINVAL is a mount its daemon has already taken away; a
+	 * user's EPERM leaves it to rawfuse's auto_unmount.
+	 */
+	umount2(leftovers[k].path, MNT_DETACH);
+	return rmdir(leftovers[k].path);
+}
+
+static void remove_leftovers(void)
+{
+	for (int k = 0; k < MAX_LEFTOVERS; k++)
+		if (leftovers[k].in_use) {
+			remove_leftover(k);
+			leftovers[k].in_use = 0;
+		}
+}
+
+int leftover_add(const char *path, enum leftover_kind kind)
+{
+	int k = 0;
+	while (k < MAX_LEFTOVERS && leftovers[k].in_use)
+		k++;
+	if (k == MAX_LEFTOVERS || strlen(path) >= sizeof(leftovers[k].path)) {
+		fprintf(stderr, "doorbench: cannot keep track of %s\n", path);
+		return -1;
+	}
+	strcpy(leftovers[k].path, path);
+	leftovers[k].kind = kind;
+	leftovers[k].in_use = 1;
+	return 0;
+}
+
+void leftover_remove(const char *path)
+{
+	for (int k = 0; k < MAX_LEFTOVERS; k++) {
+		if (!leftovers[k].in_use || strcmp(leftovers[k].path, path))
+			continue;
+		/* ENOENT: a server that failed early never made it. */
+		if (remove_leftover(k) < 0 && errno != ENOENT)
+			fprintf(stderr, "doorbench: cannot remove %s: %s\n",
+				path, strerror(errno));
+		leftovers[k].in_use = 0;
+	}
+}
+
+static void clean_up(void)
 {
 	kill_servers();
+	remove_leftovers();
+}
+
+static void on_fatal_signal(int sig)
+{
+	clean_up();
 	/* Die by the signal, so the shell sees an interrupted program. */
 	signal(sig, SIG_DFL);
 	raise(sig);
@@ -174,7 +253,7 @@ void servers_cleanup_on_exit(void)
 	sigaction(SIGHUP, &sa, NULL);
 	/* A server that dies must not kill us through a write. */
 	signal(SIGPIPE, SIG_IGN);
-	atexit(kill_servers);
+	atexit(clean_up);
 }
 
 pid_t server_fork(void)
@@ -200,8 +279,11 @@ pid_t server_fork(void)
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
+		/* The parent's to kill and remove, not ours. */
 		for (int k = 0; k < MAX_SERVERS; k++)
 			servers[k] = 0;
+		for (int k = 0; k < MAX_LEFTOVERS; k++)
+			leftovers[k].in_use = 0;
 		return 0;
 	}
 	servers[slot] = pid;
@@ -216,6 +298,57 @@ void server_stop(pid_t pid)
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	server_forget(pid);
+}
+
+static int await_ready(int ready, const char *what)
+{
+	struct pollfd p = { .fd = ready, .events = POLLIN };
+	int r;
+	while ((r = poll(&p, 1, READY_TIMEOUT_MS)) < 0 && errno == EINTR)
+		;
+	char byte;
+	if (r > 0 && read(ready, &byte, 1) == 1)
+		return 0;
+	if (r == 0)
+		fprintf(stderr, "doorbench: %s: the server was not ready "
+			"within %d s\n", what, READY_TIMEOUT_MS / 1000);
+	else
+		fprintf(stderr, "doorbench: %s: the server did not start\n",
+			what);
+	return -1;
+}
+
+pid_t server_start(void (*serve)(int ready, const void *arg), const void *arg,
+		   const char *what)
+{
+	int ready[2];
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		fprintf(stderr, "doorbench: %s: pipe: %s\n", what,
+			strerror(errno));
+		return -1;
+	}
+	pid_t pid = server_fork();
+	if (pid == 0) {
+		close(ready[0]);
+		serve(ready[1], arg);
+		_exit(1);	/* serve() does not return */
+	}
+	close(ready[1]);
+	int started = pid > 0 ? await_ready(ready[0], what) : -1;
+	close(ready[0]);
+	if (started < 0) {
+		server_stop(pid);
+		return -1;
+	}
+	return pid;
+}
+
+void server_ready(int ready)
+{
+	char byte = 'r';
+	if (write(ready, &byte, 1) != 1)
+		_exit(1);	/* the parent is gone */
+	close(ready);
 }
 
 int server_died(pid_t pid)

@@ -30,8 +30,10 @@ struct bench_method {
 	int (*setup)(size_t payload, int pinned);
 	/*
 	 * Sends `payload` bytes from `arg` and stores the reply in `reply`
-	 * (room for `payload` bytes).  Returns the reply's length, or -1
-	 * after printing why (the server died, a system call failed, ...).
+	 * (room for `payload` + 1 bytes: a method that reads a stream can
+	 * ask for one byte more and so see a reply that is too long).
+	 * Returns the reply's length, or -1 after printing why (the server
+	 * died, a system call failed, ...).
 	 */
 	ssize_t (*round_trip)(const void *arg, void *reply, size_t payload);
 	/* Releases everything setup made, even after a failed round trip. */
@@ -67,10 +69,37 @@ pid_t server_fork(void);
 void server_stop(pid_t pid);
 /* Stops watching a child from server_fork() that the caller reaped. */
 void server_forget(pid_t pid);
+/*
+ * Forks a server child (server_fork()) that runs serve(ready, arg), which
+ * never returns.  The child says on the pipe end `ready` when callers may
+ * come: one byte (server_ready()), or EOF when it fails, after saying
+ * why.  Returns its pid once it is ready, or -1 after printing why
+ * (`what` names the method) and stopping it.
+ */
+pid_t server_start(void (*serve)(int ready, const void *arg), const void *arg,
+		   const char *what);
+/* In a child of server_start(): ready for callers. */
+void server_ready(int ready);
 /* Whether a child from server_fork() has died (and reaps it if so). */
 int server_died(pid_t pid);
-/* Installs the SIGINT/SIGTERM handler and atexit hook that kill servers. */
+/*
+ * Installs the SIGINT/SIGTERM/SIGHUP handler and atexit hook that kill
+ * the servers and remove the leftovers.
+ */
 void servers_cleanup_on_exit(void);
+
+/*
+ * What a method leaves on a file system while it runs: a mount point
+ * (detached, then removed) or a door's name (removed).  Until
+ * leftover_remove(), doorbench removes it on exit and on
+ * SIGINT/SIGTERM/SIGHUP, after killing the servers, so an interrupted run
+ * leaves no mount and no name behind.  `path` is copied; 0, or -1 after
+ * printing why.
+ */
+enum leftover_kind { LEFTOVER_NAME, LEFTOVER_MOUNT };
+int leftover_add(const char *path, enum leftover_kind kind);
+/* Removes it now (a mount: detaches it first) and forgets it. */
+void leftover_remove(const char *path);
 
 /* Pins this process to CPU 0, or undoes it; 0 or -1 (errno). */
 int pin_to_cpu0(void);

@@ -8,7 +8,13 @@ extern const struct bench_method method_spin;
 extern const struct bench_method method_futex;
 extern const struct bench_method method_pipe;
 extern const struct bench_method method_seqpacket;
+extern const struct bench_method method_fuse_rw;
+extern const struct bench_method method_fuse_ioctl;
 extern const struct bench_method method_door;
+extern const struct bench_method method_fp_rw_lib;
+extern const struct bench_method method_fp_ioctl_lib;
+extern const struct bench_method method_fp_rw_fp;
+extern const struct bench_method method_fp_ioctl_fp;
 
 /*
  * Forks a child that serves a door echoing its argument (method_door.c);

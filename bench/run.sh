@@ -22,6 +22,13 @@ if [ "${1:-}" = --out ]; then
 	out=$2
 	shift 2
 fi
+for arg in "$@"; do
+	case $arg in
+	--csv | --csv=* | --summary-csv | --summary-csv=*)
+		echo "run.sh: it writes the CSVs to --out DIR itself" >&2
+		exit 2 ;;
+	esac
+done
 mkdir -p "$out"
 for program in "$doorfsd" "$doorbench"; do
 	if [ ! -x "$program" ]; then
