@@ -182,19 +182,6 @@ static int in_child(int (*work)(void *arg, int out), void *arg, void *result,
 	       WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-	for (size_t done = 0; done < n;) {
-		ssize_t w = write(fd, (const char *)buf + done, n - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		done += (size_t)w;
-	}
-	return 0;
-}
-
 /* A fresh directory on $DOORFS for one experiment, or NULL. */
 static char *doorfs_dir(const char *what)
 {

@@ -9,6 +9,7 @@
  * ioctl carries an empty argument as it is.
  */
 #include "file_call.h"
+#include "measure.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,20 +48,6 @@ static void report(const char *call)
 		: err == ECONNABORTED || err == ENOTCONN
 		? " (the file system's daemon is gone)" : "";
 	fprintf(stderr, "doorbench: %s: %s%s\n", call, strerror(err), meaning);
-}
-
-static int write_all(int fd, const void *buf, size_t n)
-{
-	size_t put = 0;
-	while (put < n) {
-		ssize_t w = write(fd, (const char *)buf + put, n - put);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		put += (size_t)w;
-	}
-	return 0;
 }
 
 /*

@@ -48,6 +48,11 @@ struct measurement {
 	double calls_per_s;	/* timed round trips / their total time */
 };
 
+/* All n bytes, across EINTR and short writes: 0, or -1 (errno). */
+int write_all(int fd, const void *buf, size_t n);
+/* Up to n bytes, fewer only at end of file: the count, or -1 (errno). */
+ssize_t read_all(int fd, void *buf, size_t n);
+
 /* CLOCK_MONOTONIC in microseconds. */
 double now_us(void);
 /* Sorts the n (> 0) times in t and gives their median and 99th percentile. */

@@ -43,30 +43,12 @@ static int send_chunks(int fd, const char *buf, size_t n)
 	return 0;
 }
 
-/* Receives messages until n bytes came; the bytes received, or -1. */
-static ssize_t recv_chunks(int fd, char *buf, size_t n)
-{
-	size_t got = 0;
-	while (got < n) {
-		ssize_t r = recv(fd, buf + got, n - got, 0);
-		if (r == 0)
-			break;
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		got += (size_t)r;
-	}
-	return (ssize_t)got;
-}
-
 static void serve(int fd, size_t message)
 {
 	char *buf = malloc(message);
 	if (!buf)
 		_exit(1);
-	while (recv_chunks(fd, buf, message) == (ssize_t)message &&
+	while (read_all(fd, buf, message) == (ssize_t)message &&
 	       send_chunks(fd, buf, message) == 0)
 		;
 	_exit(0);
@@ -115,13 +97,13 @@ static ssize_t seqpacket_round_trip(const void *arg, void *reply,
 	char echo;
 	if (payload == 0) {
 		if (send_chunks(sock, &token, 1) < 0 ||
-		    recv_chunks(sock, &echo, 1) != 1)
+		    read_all(sock, &echo, 1) != 1)
 			goto broken;
 		return echo == token ? 0 : 1;
 	}
 	if (send_chunks(sock, arg, payload) < 0)
 		goto broken;
-	ssize_t got = recv_chunks(sock, reply, payload);
+	ssize_t got = read_all(sock, reply, payload);
 	if (got < 0)
 		goto broken;
 	return got;
