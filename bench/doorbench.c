@@ -23,6 +23,7 @@
 
 static const struct bench_method *const all_methods[] = {
 	&method_spin, &method_futex, &method_pipe, &method_seqpacket,
+	&method_dbus,
 	&method_door,
 };
 enum { N_METHODS = sizeof(all_methods) / sizeof(all_methods[0]) };

@@ -8,6 +8,7 @@ extern const struct bench_method method_spin;
 extern const struct bench_method method_futex;
 extern const struct bench_method method_pipe;
 extern const struct bench_method method_seqpacket;
+extern const struct bench_method method_dbus;
 extern const struct bench_method method_door;
 
 #endif
