@@ -16,7 +16,7 @@ PYTHONDONTWRITEBYTECODE=1
 export PYTHONDONTWRITEBYTECODE
 
 PACKAGES="build-essential autoconf automake libtool pkg-config libfuse3-dev
-fuse3 libglib2.0-dev check python3 attr"
+fuse3 libglib2.0-dev libsystemd-dev check python3 attr"
 
 mnt=
 server_pid=

@@ -18,7 +18,8 @@ cd "$(dirname "$0")" || exit 1
 top=$(pwd)
 
 packages="build-essential autoconf automake libtool pkg-config libfuse3-dev
-fuse3 libglib2.0-dev check python3 attr util-linux procps"
+fuse3 libglib2.0-dev libsystemd-dev dbus-daemon check python3 attr util-linux
+procps"
 
 # The two build trees, plain and with --enable-sanitizers.
 plain_dir="build"
