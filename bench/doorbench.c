@@ -32,6 +32,7 @@
 static const struct bench_method *const all_methods[] = {
 	&method_spin, &method_futex, &method_pipe, &method_seqpacket,
 	&method_fuse_rw, &method_fuse_ioctl,
+	&method_dbus,
 	&method_door,
 	&method_fp_rw_lib, &method_fp_ioctl_lib,
 	&method_fp_rw_fp, &method_fp_ioctl_fp,

@@ -10,6 +10,7 @@ extern const struct bench_method method_pipe;
 extern const struct bench_method method_seqpacket;
 extern const struct bench_method method_fuse_rw;
 extern const struct bench_method method_fuse_ioctl;
+extern const struct bench_method method_dbus;
 extern const struct bench_method method_door;
 extern const struct bench_method method_fp_rw_lib;
 extern const struct bench_method method_fp_ioctl_lib;
