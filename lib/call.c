@@ -6,10 +6,11 @@
  * the arguments into the shared slot, flips it to CALL and rings the
  * server's doorbell; the reply comes back in the same slot.  While the
  * server runs on another CPU the caller spins briefly on the slot; after
- * that it sleeps in poll() on its wake eventfd and the connection socket.
- * poll() rather than a futex because poll is never restarted after a
- * signal handler (illumos: door_call returns EINTR even with SA_RESTART)
- * and because the socket hangs up when the server process dies.
+ * that it sleeps on the slot's state word, and if the call takes longer
+ * than FUTEX_SLEEP_NS, in poll() on its wake eventfd and the connection
+ * socket, which hangs up when the server process dies.  Neither wait is
+ * restarted after a signal handler (illumos: door_call returns EINTR
+ * even with SA_RESTART).
  *
  * A door served through the file plane (no rendezvous) is called with
  * DOORFS_IOC_CALL when the arguments fit, else with write and read.
