@@ -829,6 +829,7 @@ static int take_args(struct conn *c, uint64_t size, uint32_t flags,
 	}
 	if (size)
 		slot_copy(c->slot, self.args, c->slot + 1, size);
+	self.slot_bytes = size;
 	*argp = self.args;
 	return 0;
 }
@@ -876,7 +877,6 @@ static void serve_conn(struct conn *c, bool last_thread, struct pool *pool)
 	uint32_t ndesc = slot->ndesc;
 	self.seq = slot->seq;
 	self.flags = slot->flags;
-	self.slot_bytes = self.flags & DOORFS_SLOT_BULK ? 0 : size;
 	slot->server_cpu = sched_getcpu();
 
 	/* Everything the call sent is taken off the socket first, even for
