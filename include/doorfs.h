@@ -221,16 +221,26 @@ enum doorfs_slot_state {
 struct doorfs_slot {
 	uint32_t version;               /* DOORFS_VERSION, set by the client */
 	uint32_t state;                 /* doorfs_slot_state; a futex word */
-	uint32_t client_sleeping;       /* 1 while the client waits in poll */
+	uint32_t client_sleeping;       /* DOORFS_SLOT_SLEEP_*, 0 awake */
 	int32_t  server_cpu;            /* CPU of the serving thread, or -1 */
 	uint32_t flags;                 /* DOORFS_SLOT_* of the call/reply */
 	int32_t  error;                 /* REPLY: 0 or door_call's errno */
 	uint64_t size;                  /* CALL: argument bytes; REPLY: result */
 	uint64_t seq;                   /* call number; the reply echoes it */
 	uint32_t ndesc;                 /* descriptors of the call/reply */
-	uint8_t  reserved[20];
+	uint32_t progress;              /* bumped as data is copied in or out */
+	uint8_t  reserved[16];
 };
 #define DOORFS_SLOT_DATA_MAX (DOORFS_SLOT_SIZE - sizeof(struct doorfs_slot))
+
+/*
+ * How a client that stopped spinning waits for its reply, and so how the
+ * server, after setting REPLY, wakes it.  The client sets it before it
+ * looks at the state one last time, the server reads it after setting
+ * the state: one of them sees the other.
+ */
+#define DOORFS_SLOT_SLEEP_POLL  1u /* in poll(): write its eventfd */
+#define DOORFS_SLOT_SLEEP_FUTEX 2u /* FUTEX_WAIT on state: FUTEX_WAKE it */
 
 /*
  * On the socket, with SCM_RIGHTS [count descriptors]: the descriptors of

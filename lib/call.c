@@ -6,16 +6,18 @@
  * the arguments into the shared slot, flips it to CALL and rings the
  * server's doorbell; the reply comes back in the same slot.  While the
  * server runs on another CPU the caller spins briefly on the slot; after
- * that it sleeps in poll() on its wake eventfd and the connection socket.
- * poll() rather than a futex because poll is never restarted after a
- * signal handler (illumos: door_call returns EINTR even with SA_RESTART)
- * and because the socket hangs up when the server process dies.
+ * that it sleeps on the slot's state word, and if the call takes longer
+ * than FUTEX_SLEEP_NS, in poll() on its wake eventfd and the connection
+ * socket, which hangs up when the server process dies.  Neither wait is
+ * restarted after a signal handler (illumos: door_call returns EINTR
+ * even with SA_RESTART).
  *
  * A door served through the file plane (no rendezvous) is called with
  * DOORFS_IOC_CALL when the arguments fit, else with write and read.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <sched.h>
 #include <stddef.h>
@@ -37,9 +39,23 @@
  * runs (or watches the slot) on another CPU.  A handoff between two
  * running CPUs takes about 0.1 us; a sleep and wake-up about 40 us.
  * Spinning a few microseconds catches short procedures without stealing
- * long from a 2-CPU machine.
+ * long from a 2-CPU machine; a call with big data spins on while the
+ * server copies it (libdoor.h).
  */
 #define CLIENT_SPIN_NS 20000
+
+/*
+ * A caller that has spun in vain sleeps on the slot's state word: a
+ * futex handoff costs one system call on each side, against the
+ * eventfd write, poll() and read() of the other way.  A futex cannot see
+ * the server die, though, so a call not answered within this time sleeps
+ * on in poll(), on its eventfd and the socket, which hangs up when the
+ * server process dies: a dead server is noticed at most this late.  Not
+ * less: a time limit sooner than the next scheduler tick (4 ms at
+ * HZ=250) makes the kernel reprogram its timer on every wait, which in
+ * our VM doubles the cost of a futex handoff (10.5 against 5.2 us).
+ */
+#define FUTEX_SLEEP_NS 10000000
 
 /* Connections a thread keeps open, one per door it calls. */
 #define CONNS_PER_THREAD 16
@@ -273,34 +289,71 @@ static uint32_t slot_state(const struct doorfs_slot *slot)
 	return atomic_load((_Atomic uint32_t *)&slot->state);
 }
 
+static void set_sleeping(struct doorfs_slot *slot, uint32_t how)
+{
+	atomic_store((_Atomic uint32_t *)&slot->client_sleeping, how);
+}
+
+/*
+ * Sleep while the slot's state is still `seen`, for at most ns: 0, or
+ * EINTR when a signal handler ran (even one with SA_RESTART: a futex
+ * wait with a time limit is never restarted after a handler, as illumos
+ * wants of door_call).  door_call is a cancellation point and the raw
+ * system call is none, so the thread is cancellable at once inside it,
+ * as in glibc's own blocking calls.
+ */
+static int sleep_on_state(struct doorfs_slot *slot, uint32_t seen,
+			  uint64_t ns)
+{
+	struct timespec limit = {
+		.tv_sec = (time_t)(ns / 1000000000u),
+		.tv_nsec = (long)(ns % 1000000000u),
+	};
+	int type;
+	pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &type);
+	long r = slot_futex(&slot->state, FUTEX_WAIT, seen, &limit);
+	int err = r < 0 ? errno : 0;
+	pthread_setcanceltype(type, NULL);
+	return err == EINTR ? EINTR : 0;
+}
+
 /*
  * Wait for the reply.  0 when it is in the slot; EINTR for a signal or a
  * server that died serving the call; EBADF for one that died before.
  */
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 static int wait_reply(struct client_conn *c)
 {
 	struct doorfs_slot *slot = c->slot;
-	uint64_t until = now_ns() + CLIENT_SPIN_NS;
+	struct spin_clock clock;
+	spin_start(&clock, slot, CLIENT_SPIN_NS, CLIENT_SPIN_NS);
 	for (unsigned i = 1;; i++) {
 		if (slot_state(slot) == DOORFS_SLOT_REPLY)
 			return 0;
 		int cpu = atomic_load((_Atomic int32_t *)&slot->server_cpu);
 		/* Spin only while the server runs somewhere else. */
 		if (cpu < 0 || cpu == sched_getcpu() ||
-		    (i % 64 == 0 && now_ns() > until))
+		    (i % 64 == 0 && spin_expired(&clock, slot)))
 			break;
 		__builtin_ia32_pause();
 	}
 
+	set_sleeping(slot, DOORFS_SLOT_SLEEP_FUTEX);
+	uint64_t deadline = now_ns() + FUTEX_SLEEP_NS;
 	for (;;) {
-		atomic_store((_Atomic uint32_t *)&slot->client_sleeping, 1);
+		uint32_t seen = slot_state(slot);
+		if (seen == DOORFS_SLOT_REPLY)
+			goto replied;
+		uint64_t now = now_ns();
+		if (now >= deadline)
+			break;
+		if (sleep_on_state(slot, seen, deadline - now) == EINTR) {
+			set_sleeping(slot, 0);
+			return EINTR;
+		}
+	}
+
+	for (;;) {
+		set_sleeping(slot, DOORFS_SLOT_SLEEP_POLL);
 		if (slot_state(slot) == DOORFS_SLOT_REPLY)
 			break;
 		struct pollfd fds[2] = {
@@ -309,7 +362,7 @@ static int wait_reply(struct client_conn *c)
 		};
 		int n = poll(fds, 2, -1);
 		if (n < 0 && errno == EINTR) {
-			atomic_store((_Atomic uint32_t *)&slot->client_sleeping, 0);
+			set_sleeping(slot, 0);
 			return EINTR;
 		}
 		if (fds[0].revents & POLLIN) {
@@ -322,7 +375,8 @@ static int wait_reply(struct client_conn *c)
 		if (fds[1].revents & (POLLHUP | POLLERR))
 			return slot_state(slot) == DOORFS_SLOT_CALL ? EBADF : EINTR;
 	}
-	atomic_store((_Atomic uint32_t *)&slot->client_sleeping, 0);
+replied:
+	set_sleeping(slot, 0);
 	return 0;
 }
 
@@ -419,7 +473,7 @@ static int call_fast(struct client_conn *c, door_arg_t *params)
 			return err == EPIPE || err == ECONNRESET ? EBADF : err;
 		flags |= DOORFS_SLOT_BULK;
 	} else if (size) {
-		memcpy((char *)(slot + 1), params->data_ptr, size);
+		slot_copy(slot, slot + 1, params->data_ptr, size);
 	}
 	if (ndesc) {
 		int err = descs_send(c->sock, c->seq, params->desc_ptr, ndesc);

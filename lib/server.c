@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -99,9 +100,23 @@ static void unlock_after_fork(void)
 	pthread_mutex_unlock(&server_lock);
 }
 
+/*
+ * The process the server state is for: learnt once and again in a fork
+ * child, not asked of the kernel each time a server thread parks (a
+ * system call on every call of a pinned server).
+ */
+static pid_t current_pid;
+
+static void unlock_after_fork_child(void)
+{
+	current_pid = getpid();
+	pthread_mutex_unlock(&server_lock);
+}
+
 __attribute__((constructor)) static void server_fork_handlers(void)
 {
-	pthread_atfork(lock_for_fork, unlock_after_fork, unlock_after_fork);
+	pthread_atfork(lock_for_fork, unlock_after_fork,
+		       unlock_after_fork_child);
 }
 
 static uint64_t handle_make(uint32_t index, uint32_t gen)
@@ -380,7 +395,9 @@ static void *runtime_main(void *arg)
  */
 static void own_server_state(void)
 {
-	pid_t me = getpid();
+	if (!current_pid)
+		current_pid = getpid();
+	pid_t me = current_pid;
 	if (srv.owner == me)
 		return;
 	srv.owner = me;
@@ -586,8 +603,11 @@ struct server_thread {
 	struct ldoor *bind;             /* door_bind: a private pool */
 	struct ldoor *serving_door;     /* the door of the current call */
 
-	/* The connection served last, watched briefly for the next call. */
+	/* The connection served last, watched briefly for the next call,
+	 * and the bytes its call copied through the slot (its caller
+	 * copies as many before the next call). */
 	struct conn *recent;
+	uint64_t recent_bytes;
 
 	/* The call in progress, if any. */
 	struct conn *conn;              /* fast plane */
@@ -596,6 +616,7 @@ struct server_thread {
 	bool unref;                     /* an unreferenced notice */
 	uint64_t seq;
 	uint32_t flags;
+	uint64_t slot_bytes;            /* arguments and result, in the slot */
 	void *bulk;                     /* a mapped bulk argument */
 	size_t bulk_len;
 	door_desc_t *descs;             /* the call's descriptors */
@@ -662,7 +683,11 @@ static void slot_reply(struct conn *c, int error, uint64_t size,
 	slot->flags = flags;
 	slot->server_cpu = -1;
 	atomic_store((_Atomic uint32_t *)&slot->state, DOORFS_SLOT_REPLY);
-	if (atomic_load((_Atomic uint32_t *)&slot->client_sleeping)) {
+	uint32_t sleeping =
+		atomic_load((_Atomic uint32_t *)&slot->client_sleeping);
+	if (sleeping == DOORFS_SLOT_SLEEP_FUTEX) {
+		slot_futex(&slot->state, FUTEX_WAKE, 1, NULL);
+	} else if (sleeping) {
 		uint64_t one = 1;
 		ssize_t n = write(c->client_wake, &one, sizeof(one));
 		(void)n;        /* a full counter still wakes the client */
@@ -716,7 +741,9 @@ static void end_call(void)
 		if (self.recent)
 			conn_unref(self.recent);
 		self.recent = self.conn;
+		self.recent_bytes = self.slot_bytes;
 	}
+	self.slot_bytes = 0;
 	self.conn = NULL;
 	self.unref = false;
 	if (self.fileplane) {
@@ -801,7 +828,8 @@ static int take_args(struct conn *c, uint64_t size, uint32_t flags,
 		self.args_cap = size;
 	}
 	if (size)
-		memcpy(self.args, (char *)(c->slot + 1), size);
+		slot_copy(c->slot, self.args, c->slot + 1, size);
+	self.slot_bytes = size;
 	*argp = self.args;
 	return 0;
 }
@@ -984,8 +1012,10 @@ static void deliver_unref(struct ldoor *door)
  * it sleeps in the pool, and whether it may at all.  A caller in a loop
  * calls again within microseconds; catching that call on a running CPU
  * costs about 0.1 us instead of a sleep and a wake-up (about 40 us).
- * Spinning steals a CPU, so it is short, and never done by a process
- * confined to one CPU, where it would only delay the caller.
+ * Spinning steals a CPU, so it is short (longer after a big call, whose
+ * caller copies the result out and its next arguments in: libdoor.h),
+ * and never done by a process confined to one CPU, where it would only
+ * delay the caller.
  */
 #define SERVER_SPIN_NS 20000
 
@@ -1000,13 +1030,6 @@ static bool spinning_pays(void)
 		atomic_store(&cpus, n);
 	}
 	return n > 1;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
 /*
@@ -1025,7 +1048,12 @@ static bool spin_for_call(struct conn *c, struct pool *pool, bool *last)
 	_Atomic int32_t *cpu = (_Atomic int32_t *)&c->slot->server_cpu;
 	atomic_fetch_add(&pool->parked, 1);
 	atomic_store(cpu, sched_getcpu());
-	uint64_t until = now_ns() + SERVER_SPIN_NS;
+	/* Its caller first handles a big result: give it the time a copy
+	 * of the call's data would take (16 bytes/ns, a third of a warm
+	 * memcpy here), then spin on while it copies its next arguments. */
+	struct spin_clock clock;
+	spin_start(&clock, c->slot, SERVER_SPIN_NS + self.recent_bytes / 16,
+		   SERVER_SPIN_NS);
 	bool taken = false;
 	for (unsigned i = 1; !taken; i++) {
 		uint32_t expect = DOORFS_SLOT_CALL;
@@ -1035,7 +1063,7 @@ static bool spin_for_call(struct conn *c, struct pool *pool, bool *last)
 			taken = true;
 			break;
 		}
-		if (i % 64 == 0 && now_ns() > until)
+		if (i % 64 == 0 && spin_expired(&clock, c->slot))
 			break;
 		__builtin_ia32_pause();
 	}
@@ -1128,7 +1156,8 @@ static int reply_conn(char *data, size_t size, door_desc_t *desc,
 	int error = 0;
 	if (size <= DOORFS_SLOT_DATA_MAX) {
 		if (size)
-			memcpy((char *)(c->slot + 1), data, size);
+			slot_copy(c->slot, c->slot + 1, data, size);
+		self.slot_bytes += size;
 	} else if (bulk_send(c->sock, self.seq, data, size) == 0) {
 		flags |= DOORFS_SLOT_BULK;
 	} else {

