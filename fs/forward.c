@@ -31,6 +31,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -60,6 +61,9 @@ _Static_assert(sizeof(struct doorfs_slot) == 64,
 #define FORWARD_CONNS_PER_DOOR 4
 #define FORWARD_CONNS_MAX 256
 
+/* How long the loop waits in place for a reply (forward_spin). */
+#define FORWARD_SPIN_NS 20000
+
 enum fconn_state { FCONN_HANDSHAKE, FCONN_IDLE, FCONN_BUSY, FCONN_DEAD };
 
 struct forwarder;
@@ -87,6 +91,8 @@ struct forwarder {
 };
 
 static unsigned nconns;         /* daemon-wide */
+/* The connection posted to last, to wait for in place (forward_spin). */
+static struct fconn *spin_target;
 
 /* --- connections --- */
 
@@ -105,6 +111,8 @@ static void fconn_close(struct fconn *k)
 	}
 	struct forwarder *f = k->fwd;
 	g_assert(!k->call);
+	if (spin_target == k)
+		spin_target = NULL;
 	g_queue_remove(&f->conns, k);
 	loop_remove(k->sock_watch);
 	loop_remove(k->wake_watch);
@@ -421,9 +429,14 @@ static bool fwd_post(void *p, void *call, const struct forward_call *fc)
 	k->call = call;
 	k->state = FCONN_BUSY;
 	/* A server thread still watching the slot sees the call by itself
-	 * (server.c, spin_for_call).  A full counter rings all the same. */
+	 * (server.c, spin_for_call), and answers while running: worth
+	 * waiting for in place.  A sleeping one is rung, and the thread
+	 * that wakes often lands on this CPU: spinning would only delay it.
+	 * A full counter rings all the same. */
 	uint64_t one = 1;
-	if (atomic_load((_Atomic int32_t *)&slot->server_cpu) < 0) {
+	if (atomic_load((_Atomic int32_t *)&slot->server_cpu) >= 0) {
+		spin_target = k;
+	} else {
 		ssize_t n = write(k->doorbell, &one, sizeof(one));
 		(void)n;
 	}
@@ -455,7 +468,66 @@ const struct door_forwarding forward_ops = {
 	.detach = fwd_detach,
 };
 
+static bool spinning_pays(void)
+{
+	static int cpus;        /* the daemon's, learnt once */
+	if (!cpus) {
+		cpu_set_t set;
+		cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ?
+			CPU_COUNT(&set) : 1;
+	}
+	return cpus > 1;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static uint64_t spin_ns(void)
+{
+	static int64_t ns = -1;
+	if (ns < 0) {
+		const char *e = getenv("DOORFSD_SPIN_NS");
+		ns = e ? atoll(e) : FORWARD_SPIN_NS;
+	}
+	return (uint64_t)ns;
+}
+
+/*
+ * Wait in place for the reply to the call just posted, while its server
+ * thread runs on another CPU: a short procedure answers within a few
+ * microseconds, sooner than the eventfd would wake this loop.  Never on
+ * one CPU, where the spin would only keep the server from running.  The
+ * server rings the eventfd only if client_sleeping is set when it
+ * replies (server.c, slot_reply): storing it before looking at the state
+ * once more means a reply is seen here or rings, never neither.
+ */
 bool forward_spin(void)
 {
-	return false;
+	struct fconn *k = spin_target;
+	spin_target = NULL;
+	uint64_t budget = spin_ns();
+	if (!k || k->state != FCONN_BUSY || !budget || !spinning_pays())
+		return false;
+	_Atomic uint32_t *state = (_Atomic uint32_t *)&k->slot->state;
+	_Atomic uint32_t *sleeping =
+		(_Atomic uint32_t *)&k->slot->client_sleeping;
+	_Atomic int32_t *cpu = (_Atomic int32_t *)&k->slot->server_cpu;
+	atomic_store(sleeping, 0);
+	uint64_t until = now_ns() + budget;
+	for (unsigned i = 1; atomic_load(state) != DOORFS_SLOT_REPLY; i++) {
+		int32_t where = atomic_load(cpu);
+		if (where < 0 || where == sched_getcpu() ||
+		    (i % 64 == 0 && now_ns() > until))
+			break;
+		__builtin_ia32_pause();
+	}
+	atomic_store(sleeping, 1);
+	if (atomic_load(state) != DOORFS_SLOT_REPLY)
+		return false;
+	fconn_complete(k, false);
+	return true;
 }
