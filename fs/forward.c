@@ -31,7 +31,6 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -486,16 +485,6 @@ static uint64_t now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-static uint64_t spin_ns(void)
-{
-	static int64_t ns = -1;
-	if (ns < 0) {
-		const char *e = getenv("DOORFSD_SPIN_NS");
-		ns = e ? atoll(e) : FORWARD_SPIN_NS;
-	}
-	return (uint64_t)ns;
-}
-
 /*
  * Wait in place for the reply to the call just posted, while its server
  * thread runs on another CPU: a short procedure answers within a few
@@ -509,15 +498,14 @@ bool forward_spin(void)
 {
 	struct fconn *k = spin_target;
 	spin_target = NULL;
-	uint64_t budget = spin_ns();
-	if (!k || k->state != FCONN_BUSY || !budget || !spinning_pays())
+	if (!k || k->state != FCONN_BUSY || !spinning_pays())
 		return false;
 	_Atomic uint32_t *state = (_Atomic uint32_t *)&k->slot->state;
 	_Atomic uint32_t *sleeping =
 		(_Atomic uint32_t *)&k->slot->client_sleeping;
 	_Atomic int32_t *cpu = (_Atomic int32_t *)&k->slot->server_cpu;
 	atomic_store(sleeping, 0);
-	uint64_t until = now_ns() + budget;
+	uint64_t until = now_ns() + FORWARD_SPIN_NS;
 	for (unsigned i = 1; atomic_load(state) != DOORFS_SLOT_REPLY; i++) {
 		int32_t where = atomic_load(cpu);
 		if (where < 0 || where == sched_getcpu() ||

@@ -1,0 +1,574 @@
+/*
+ * test_forward.c: file-plane calls the daemon forwards to a libdoor
+ * server over the fast plane (docs/PROTOCOL.md, "Forwarding").
+ *
+ * The daemon connects to the server's rendezvous after a door's first
+ * file-plane call; the tests wait until that connection shows in
+ * /proc/net/unix (the accepted socket carries the rendezvous name), so
+ * what follows is known to travel the forwarded path.  What a caller
+ * sees must be what it saw through the server end: its own credentials
+ * in door_ucred, ECONNRESET when the server dies serving it, EINTR when
+ * interrupted, every answer under concurrency.  And no one but the
+ * daemon may name a caller in the slot.
+ */
+#include "service.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <stdatomic.h>
+
+#include <doorfs.h>
+
+/* ------------------------------------------------------------------ */
+/* Seeing the daemon's connection. */
+
+/* Connections accepted at fd's server rendezvous, or -1. */
+static int rendezvous_conns(int fd)
+{
+	struct doorfs_rendezvous where;
+	char line[512], want[DOORFS_RENDEZVOUS_MAX + 4];
+	int count = 0;
+	FILE *f;
+
+	memset(&where, 0, sizeof(where));
+	if (ioctl(fd, DOORFS_IOC_RENDEZVOUS, &where) < 0 || !where.name[0])
+		return -1;
+	snprintf(want, sizeof(want), "@%s\n", where.name);
+	f = fopen("/proc/net/unix", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		size_t n = strlen(line), w = strlen(want);
+
+		if (n >= w && strcmp(line + n - w, want) == 0)
+			count++;
+	}
+	fclose(f);
+	return count - 1;       /* the listening socket */
+}
+
+/* Wait (at most WAIT_MS) until the daemon has connected to fd's server. */
+static bool wait_forwarding(int fd)
+{
+	for (int waited = 0; waited < WAIT_MS; waited += 2) {
+		if (rendezvous_conns(fd) >= 1)
+			return true;
+		sleep_ms(2);
+	}
+	return false;
+}
+
+/* One file-plane call: write the request, read the whole result. */
+static ssize_t fp_call(int fd, struct svc_req req, void *out, size_t cap)
+{
+	if (write(fd, &req, sizeof(req)) != (ssize_t)sizeof(req))
+		return -1;
+	return read_result(fd, out, cap);
+}
+
+/*
+ * A file-plane caller child: open the door of process server (its
+ * descriptor door_fd) read-write, make one call (which sets the
+ * daemon's connection up), tell the test, and wait for its go-ahead
+ * before going on with go().
+ */
+struct fp_caller {
+	pid_t server;
+	int door_fd;
+	uid_t become;           /* 0: stay root */
+	int (*go)(const struct fp_caller *a, int fd, int ctl);
+};
+
+static int fp_caller_main(void *arg, int ctl)
+{
+	const struct fp_caller *a = arg;
+	struct svc_state st;
+	char b;
+	int fd = open_fd_of(a->server, a->door_fd, O_RDWR);
+
+	CHILD_ASSERT(fd >= 0, "open the door: %s", strerrorname_np(errno));
+	if (a->become)
+		become_user(a->become, a->become);
+	CHILD_ASSERT(fp_call(fd, svc_req(SVC_STATE, 0, 0, 0), &st,
+			     sizeof(st)) == sizeof(st),
+		     "first call: %s", strerrorname_np(errno));
+	ctl_send(ctl, "1", 1);
+	ctl_recv(ctl, &b, 1);
+	return a->go(a, fd, ctl);
+}
+
+/* Start a caller and wait until its calls are forwarded. */
+static struct child start_forwarded_caller(struct fp_caller *a, int fd)
+{
+	struct child c = child_start(fp_caller_main, a, CHILD_EXIT);
+	char b;
+
+	child_recv(&c, &b, 1);
+	ck_assert_msg(wait_forwarding(fd), "the daemon never connected to "
+		      "the server to forward file-plane calls");
+	child_send(&c, "g", 1);
+	return c;
+}
+
+/* ------------------------------------------------------------------ */
+
+static int check_creds(const struct fp_caller *a, int fd, int ctl)
+{
+	struct doorfs_call *call = calloc(1, sizeof(*call));
+	struct svc_creds cr;
+	struct svc_req req = svc_req(SVC_CREDS, 0, 0, 0);
+	uid_t uid = a->become ? a->become : 0;
+
+	(void)ctl;
+	CHILD_ASSERT(call, "calloc");
+	for (int i = 0; i < 20; i++) {
+		/* By turns: write and read, and the ioctl. */
+		if (i % 2) {
+			memset(call, 0, offsetof(struct doorfs_call, data));
+			call->version = DOORFS_VERSION;
+			call->arg_size = sizeof(req);
+			memcpy(call->data, &req, sizeof(req));
+			CHILD_OK(ioctl(fd, DOORFS_IOC_CALL, call));
+			CHILD_ASSERT(call->result_size == sizeof(cr),
+				     "creds reply: %u", call->result_size);
+			memcpy(&cr, call->data, sizeof(cr));
+		} else {
+			CHILD_ASSERT(fp_call(fd, req, &cr, sizeof(cr)) ==
+				     sizeof(cr), "creds reply: %s",
+				     strerrorname_np(errno));
+		}
+		CHILD_ASSERT(cr.ucred_rc == 0, "door_ucred: %s",
+			     strerrorname_np(cr.ucred_errno));
+		CHILD_ASSERT(cr.pid == getpid(), "ucred pid %d, want %d",
+			     cr.pid, getpid());
+		CHILD_ASSERT(cr.euid == (int32_t)uid && cr.egid == (int32_t)uid,
+			     "ucred euid/egid %d/%d, want %u", cr.euid,
+			     cr.egid, (unsigned)uid);
+		CHILD_ASSERT(cr.ruid == (int32_t)uid, "ucred ruid %d", cr.ruid);
+		CHILD_ASSERT(cr.cred_rc == 0 && cr.dc.dc_euid == uid &&
+			     cr.dc.dc_pid == getpid(), "door_cred: %d/%s, "
+			     "euid %d pid %d", cr.cred_rc,
+			     strerrorname_np(cr.cred_errno),
+			     (int)cr.dc.dc_euid, (int)cr.dc.dc_pid);
+	}
+	free(call);
+	return 0;
+}
+
+START_TEST(forwarded_caller_credentials)
+{
+	struct svc_door sd;
+	struct fp_caller a;
+	struct child c;
+
+	svc_init(&sd, 0);
+	ck_assert_int_ge(svc_create(&sd), 0);
+	ck_assert_int_eq(rendezvous_conns(sd.fd), 0);
+	a = (struct fp_caller){ getpid(), sd.fd, 0, check_creds };
+	c = start_forwarded_caller(&a, sd.fd);
+	ck_assert_int_eq(child_join(&c), 0);
+	ck_assert_uint_eq(svc_local_state(&sd).calls, 21);
+}
+END_TEST
+
+START_TEST(forwarded_caller_is_nobody)
+{
+	struct svc_door sd;
+	struct fp_caller a;
+	struct child c;
+
+	if (!harness_is_root())
+		return;         /* changing uid needs root */
+	svc_init(&sd, 0);
+	ck_assert_int_ge(svc_create(&sd), 0);
+	a = (struct fp_caller){ getpid(), sd.fd, NOBODY, check_creds };
+	c = start_forwarded_caller(&a, sd.fd);
+	ck_assert_int_eq(child_join(&c), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* A fast-plane client by hand, to say what libdoor never would. */
+
+struct raw_conn {
+	int sock, wake, doorbell;
+	struct doorfs_slot *slot;
+};
+
+/*
+ * Connect to fd's server with this hello, passing the door descriptor
+ * first when with_door.  Returns the welcome's error (0: connected).
+ */
+static int raw_connect(int fd, bool with_door, uint32_t flags, uint64_t key,
+		       struct raw_conn *rc)
+{
+	struct doorfs_rendezvous where;
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct doorfs_hello hello;
+	struct doorfs_welcome w;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(3 * sizeof(int))];
+	} ctl;
+	int fds[3], nfds = 0, slotfd;
+	struct iovec iov;
+	struct msghdr msg;
+	struct cmsghdr *cm;
+
+	memset(&where, 0, sizeof(where));
+	ck_assert_ok(ioctl(fd, DOORFS_IOC_RENDEZVOUS, &where));
+	memcpy(addr.sun_path + 1, where.name, strlen(where.name));
+	rc->sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(rc->sock, 0);
+	ck_assert_ok(connect(rc->sock, (struct sockaddr *)&addr,
+			     (socklen_t)(offsetof(struct sockaddr_un, sun_path)
+					 + 1 + strlen(where.name))));
+	rc->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	slotfd = memfd_create("test-slot", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	ck_assert_int_ge(rc->wake, 0);
+	ck_assert_int_ge(slotfd, 0);
+	ck_assert_ok(ftruncate(slotfd, DOORFS_SLOT_SIZE));
+	ck_assert_ok(fcntl(slotfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW));
+	rc->slot = mmap(NULL, DOORFS_SLOT_SIZE, PROT_READ | PROT_WRITE,
+			MAP_SHARED, slotfd, 0);
+	ck_assert(rc->slot != MAP_FAILED);
+	rc->slot->version = DOORFS_VERSION;
+	rc->slot->server_cpu = -1;
+	rc->slot->client_sleeping = 1;
+
+	memset(&hello, 0, sizeof(hello));
+	hello.version = DOORFS_VERSION;
+	hello.slot_size = DOORFS_SLOT_SIZE;
+	hello.door_id = where.id;
+	hello.flags = flags;
+	hello.forward_key = key;
+	if (with_door)
+		fds[nfds++] = fd;
+	fds[nfds++] = slotfd;
+	fds[nfds++] = rc->wake;
+	iov = (struct iovec){ &hello, sizeof(hello) };
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	ck_assert_int_eq(sendmsg(rc->sock, &msg, 0), sizeof(hello));
+	close(slotfd);
+
+	iov = (struct iovec){ &w, sizeof(w) };
+	msg.msg_controllen = sizeof(ctl.buf);
+	ck_assert_int_eq(recvmsg(rc->sock, &msg, MSG_CMSG_CLOEXEC), sizeof(w));
+	rc->doorbell = -1;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (cm && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(&rc->doorbell, CMSG_DATA(cm), sizeof(int));
+	ck_assert_int_eq(w.error == 0, rc->doorbell >= 0);
+	return w.error;
+}
+
+static void raw_close(struct raw_conn *rc)
+{
+	close(rc->sock);
+	close(rc->wake);
+	if (rc->doorbell >= 0)
+		close(rc->doorbell);
+	munmap(rc->slot, DOORFS_SLOT_SIZE);
+}
+
+/* One call through the slot; the reply's size (the data after slot). */
+static size_t raw_call(struct raw_conn *rc, const void *args, size_t len)
+{
+	_Atomic uint32_t *state = (_Atomic uint32_t *)&rc->slot->state;
+	uint64_t one = 1;
+	struct pollfd p = { .fd = rc->wake, .events = POLLIN };
+
+	memcpy(rc->slot + 1, args, len);
+	rc->slot->size = len;
+	rc->slot->seq++;
+	atomic_store(state, DOORFS_SLOT_CALL);
+	ck_assert_int_eq(write(rc->doorbell, &one, sizeof(one)), sizeof(one));
+	while (atomic_load(state) != DOORFS_SLOT_REPLY)
+		ck_assert_msg(poll(&p, 1, WAIT_MS) == 1 ||
+			      atomic_load(state) == DOORFS_SLOT_REPLY,
+			      "no reply in the slot");
+	ck_assert_int_eq(rc->slot->error, 0);
+	atomic_store(state, DOORFS_SLOT_IDLE);
+	return rc->slot->size;
+}
+
+START_TEST(forward_key_only_for_the_daemon)
+{
+	struct svc_door sd;
+	struct raw_conn rc;
+	uint64_t key = 0;
+	int client;
+
+	svc_init(&sd, 0);
+	ck_assert_int_ge(svc_create(&sd), 0);
+
+	/* The key is for the end that described the door (libdoor's own),
+	 * not for door_create's descriptor, nor for a client. */
+	ck_assert_fails(ioctl(sd.fd, DOORFS_IOC_FORWARD_KEY, &key), EPERM);
+	client = open_fd_of(getpid(), sd.fd, O_RDONLY);
+	ck_assert_int_ge(client, 0);
+	ck_assert_fails(ioctl(client, DOORFS_IOC_FORWARD_KEY, &key), EPERM);
+	close(client);
+
+	/* Claiming to be the daemon without its key gets nowhere. */
+	ck_assert_int_eq(raw_connect(sd.fd, false, DOORFS_HELLO_FORWARD,
+				     0x0123456789abcdefull, &rc), EPERM);
+	raw_close(&rc);
+	ck_assert_int_eq(raw_connect(sd.fd, false, DOORFS_HELLO_FORWARD, 0,
+				     &rc), EPERM);
+	raw_close(&rc);
+	/* Nor does an unknown flag, or a key on an ordinary hello. */
+	ck_assert_int_eq(raw_connect(sd.fd, true, 0x2, 0, &rc), EPROTO);
+	raw_close(&rc);
+	ck_assert_int_eq(raw_connect(sd.fd, true, 0, 42, &rc), EPROTO);
+	raw_close(&rc);
+	ck_assert_uint_eq(svc_local_state(&sd).calls, 0);
+}
+END_TEST
+
+START_TEST(slot_credentials_ignored_from_a_client)
+{
+	struct svc_door sd;
+	struct raw_conn rc;
+	struct svc_req req = svc_req(SVC_CREDS, 0, 0, 0);
+	struct svc_creds cr;
+
+	svc_init(&sd, 0);
+	ck_assert_int_ge(svc_create(&sd), 0);
+	ck_assert_int_eq(raw_connect(sd.fd, true, 0, 0, &rc), 0);
+	/* A client names someone else as the caller: not believed. */
+	rc.slot->caller_tid = 1;
+	rc.slot->caller_uid = 4242;
+	rc.slot->caller_gid = 4242;
+	rc.slot->result_max = 0;
+	ck_assert_uint_eq(raw_call(&rc, &req, sizeof(req)), sizeof(cr));
+	memcpy(&cr, rc.slot + 1, sizeof(cr));
+	ck_assert_int_eq(cr.ucred_rc, 0);
+	ck_assert_int_eq(cr.pid, getpid());
+	ck_assert_int_eq(cr.euid, (int32_t)geteuid());
+	ck_assert_int_eq(cr.egid, (int32_t)getegid());
+	raw_close(&rc);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Failure on the forwarded path. */
+
+START_TEST(server_killed_during_forwarded_call)
+{
+	struct svc_door sd;
+	struct svc_server srv;
+	struct svc_state st;
+	char out[16];
+	int fd;
+
+	svc_init(&sd, 0);
+	srv = svc_serve_in_child(&sd);
+	fd = open_fd_of(srv.child.pid, srv.server_fd, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fp_call(fd, svc_req(SVC_STATE, 0, 0, 0), &st,
+				 sizeof(st)), sizeof(st));
+	ck_assert(wait_forwarding(fd));
+
+	struct svc_req req = svc_req(SVC_HOLD, sizeof(out), 1, 0);
+	ck_assert_int_eq(write(fd, &req, sizeof(req)), sizeof(req));
+	/* Held: the server dies serving it. */
+	pid_t killer = fork();
+	ck_assert_int_ge(killer, 0);
+	if (killer == 0) {
+		char b;
+
+		if (fd_read_full(sd.hold[0], &b, 1))
+			kill(srv.child.pid, SIGKILL);
+		_exit(0);
+	}
+	ck_assert_fails(read(fd, out, sizeof(out)), ECONNRESET);
+	ck_assert_int_eq(child_join(&srv.child), 128 + SIGKILL);
+	ck_assert_int_eq(waitpid(killer, NULL, 0), killer);
+
+	/* A retried read hears it again; the door is dead from now on. */
+	ck_assert(wait_revoked(fd));
+	ck_assert_fails(read(fd, out, sizeof(out)), ECONNRESET);
+	ck_assert_fails(write(fd, &req, sizeof(req)), EBADF);
+	ck_assert_fails(read(fd, out, sizeof(out)), EBADF);
+	close(fd);
+}
+END_TEST
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+static int interrupted_call(const struct fp_caller *a, int fd, int ctl)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct svc_req req = svc_req(SVC_HOLD, 64, 7, 0);
+	char out[64], b;
+
+	(void)a;
+	sigaction(SIGUSR1, &sa, NULL);          /* no SA_RESTART needed */
+	CHILD_ASSERT(write(fd, &req, sizeof(req)) == sizeof(req), "write");
+	CHILD_FAILS(read(fd, out, sizeof(out)), EINTR);
+	CHILD_FAILS(read(fd, out, sizeof(out)), ECANCELED);
+	ctl_send(ctl, "i", 1);
+	ctl_recv(ctl, &b, 1);
+	/* The abandoned call ended in the server; the door goes on. */
+	req = svc_req(SVC_PATTERN, 64, 8, 0);
+	CHILD_ASSERT(fp_call(fd, req, out, sizeof(out)) == sizeof(out) &&
+		     pattern_ok(out, sizeof(out), 8), "call after EINTR");
+	return 0;
+}
+
+START_TEST(interrupted_forwarded_call)
+{
+	struct svc_door sd;
+	struct fp_caller a;
+	struct child c;
+	char b;
+
+	svc_init(&sd, 0);
+	ck_assert_int_ge(svc_create(&sd), 0);
+	a = (struct fp_caller){ getpid(), sd.fd, 0, interrupted_call };
+	c = start_forwarded_caller(&a, sd.fd);
+	svc_wait_hold(&sd);
+	ck_assert(wait_sleeping(c.pid, c.pid));
+	ck_assert_ok(kill(c.pid, SIGUSR1));
+	child_recv(&c, &b, 1);
+	svc_release(&sd);
+	child_send(&c, "g", 1);
+	ck_assert_int_eq(child_join(&c), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Load on the forwarded path. */
+
+#define CONCURRENT_CALLERS 8
+#define CALLS_EACH 150
+
+static int many_calls(const struct fp_caller *a, int fd, int ctl)
+{
+	(void)a, (void)ctl;
+	verify_calls_fileplane(fd, CALLS_EACH, 1000u * (unsigned)getpid());
+	return 0;
+}
+
+START_TEST(concurrent_forwarded_callers)
+{
+	struct svc_door sd;
+	struct fp_caller a;
+	struct child c[CONCURRENT_CALLERS];
+
+	svc_init(&sd, 0);
+	ck_assert_int_ge(svc_create(&sd), 0);
+	a = (struct fp_caller){ getpid(), sd.fd, 0, many_calls };
+	/* More callers than the daemon keeps connections for a door: the
+	 * rest go through the server end, and every one gets its answer. */
+	for (int i = 0; i < CONCURRENT_CALLERS; i++)
+		c[i] = start_forwarded_caller(&a, sd.fd);
+	for (int i = 0; i < CONCURRENT_CALLERS; i++)
+		ck_assert_int_eq(child_join(&c[i]), 0);
+	ck_assert_uint_eq(svc_local_state(&sd).calls,
+			  CONCURRENT_CALLERS * (CALLS_EACH + 1));
+}
+END_TEST
+
+#define BEYOND_SLOT (DOORFS_SLOT_DATA_MAX + 100000)
+
+static int large_data(const struct fp_caller *a, int fd, int ctl)
+{
+	struct doorfs_call *call = calloc(1, sizeof(*call));
+	size_t cap = BEYOND_SLOT + 4096;
+	char *buf = malloc(cap), *args = malloc(cap);
+	struct svc_req req;
+	ssize_t n;
+
+	(void)a, (void)ctl;
+	CHILD_ASSERT(call && buf && args, "malloc");
+	/* A result larger than the slot comes in a memfd. */
+	n = fp_call(fd, svc_req(SVC_PATTERN, BEYOND_SLOT, 3, 0), buf, cap);
+	CHILD_ASSERT(n == BEYOND_SLOT && pattern_ok(buf, BEYOND_SLOT, 3),
+		     "result beyond the slot: %zd/%s", n,
+		     n < 0 ? strerrorname_np(errno) : "bytes");
+
+	/* A procedure that returns without door_return: an empty result,
+	 * as through the server end. */
+	n = fp_call(fd, svc_req(SVC_FALL_OFF, 0, 0, 0), buf, cap);
+	CHILD_ASSERT(n == 0, "fall off: %zd/%s", n,
+		     n < 0 ? strerrorname_np(errno) : "bytes");
+
+	/* Too big for the ioctl: E2BIG, and read() has it. */
+	req = svc_req(SVC_PATTERN, 6000, 4, 0);
+	call->version = DOORFS_VERSION;
+	call->arg_size = sizeof(req);
+	memcpy(call->data, &req, sizeof(req));
+	CHILD_FAILS(ioctl(fd, DOORFS_IOC_CALL, call), E2BIG);
+	n = read_result(fd, buf, cap);
+	CHILD_ASSERT(n == 6000 && pattern_ok(buf, 6000, 4),
+		     "the ioctl's result by read: %zd", n);
+
+	/* Arguments larger than the slot: still one call. */
+	req = svc_req(SVC_VERIFY, BEYOND_SLOT, 5, SVC_F_UCRED);
+	memcpy(args, &req, sizeof(req));
+	pattern_fill(args + sizeof(req), BEYOND_SLOT, 5);
+	CHILD_ASSERT(write(fd, args, sizeof(req) + BEYOND_SLOT) ==
+		     (ssize_t)(sizeof(req) + BEYOND_SLOT), "write");
+	n = read_result(fd, buf, cap);
+	struct svc_verdict v;
+	CHILD_ASSERT(n == sizeof(v), "verdict: %zd", n);
+	memcpy(&v, buf, sizeof(v));
+	CHILD_ASSERT(v.ok && v.size == BEYOND_SLOT && v.pid == getpid(),
+		     "verdict ok %d size %llu pid %d", v.ok,
+		     (unsigned long long)v.size, v.pid);
+	free(call);
+	free(buf);
+	free(args);
+	return 0;
+}
+
+START_TEST(forwarded_data_and_results)
+{
+	struct svc_door sd;
+	struct fp_caller a;
+	struct child c;
+
+	svc_init(&sd, 0);
+	ck_assert_int_ge(svc_create(&sd), 0);
+	a = (struct fp_caller){ getpid(), sd.fd, 0, large_data };
+	c = start_forwarded_caller(&a, sd.fd);
+	ck_assert_int_eq(child_join(&c), 0);
+}
+END_TEST
+
+Suite *forward_suite(void)
+{
+	Suite *s = suite_create("forward");
+	TCase *tc = harness_tcase(s, "forward");
+
+	tcase_add_test(tc, forwarded_caller_credentials);
+	tcase_add_test(tc, forwarded_caller_is_nobody);
+	tcase_add_test(tc, forward_key_only_for_the_daemon);
+	tcase_add_test(tc, slot_credentials_ignored_from_a_client);
+	tcase_add_test(tc, server_killed_during_forwarded_call);
+	tcase_add_test(tc, interrupted_forwarded_call);
+	tcase_add_test(tc, concurrent_forwarded_callers);
+	tcase_add_test(tc, forwarded_data_and_results);
+	return s;
+}
