@@ -6,7 +6,7 @@
  * wait for another process (a call's result, a server's next call) are
  * left unanswered here and answered by calls.c through door_replies when
  * the event comes; they get an interrupt callback so a signal to the
- * waiting process ends the wait with EINTR.  The session loop is
+ * waiting process ends the wait with EINTR.  The event loop (loop.h) is
  * single-threaded, so nothing here locks.
  */
 #include <dirent.h>
