@@ -54,11 +54,12 @@ _Static_assert(sizeof(struct doorfs_slot) == 64,
  * Connections per door: calls on one are serialized, and a door's pool
  * serves several at once, so a few let concurrent callers overlap; more
  * callers than that go through the server end.  The daemon-wide bound
- * keeps its descriptors (three per connection) and mappings in check
- * however many doors there are.
+ * keeps its descriptors (three per connection: 384 at most, well inside
+ * the usual limit of 1024) and mappings in check however many doors
+ * there are.
  */
 #define FORWARD_CONNS_PER_DOOR 4
-#define FORWARD_CONNS_MAX 256
+#define FORWARD_CONNS_MAX 128
 
 /* How long the loop waits in place for a reply (forward_spin). */
 #define FORWARD_SPIN_NS 20000
@@ -155,6 +156,11 @@ static void fconn_open(struct forwarder *f)
 		goto fail;
 	}
 	if (connect(k->sock, (struct sockaddr *)&addr, alen) < 0) {
+		/* Nobody listens there in our network namespace, and nobody
+		 * will: the server listens from its first door to its exit.
+		 * Only a full backlog (EAGAIN) is worth another try. */
+		if (errno != EAGAIN)
+			f->refused = true;
 		why = "cannot connect";
 		goto fail;
 	}
