@@ -15,6 +15,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -558,6 +559,112 @@ START_TEST(forwarded_data_and_results)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* A server that will not take forwarded calls keeps today's path. */
+
+struct refuser {
+	int listener;
+	int door;               /* the server end */
+	int hellos;             /* forwarding hellos refused */
+};
+
+/* Answer every hello as a libdoor that does not know forwarding would. */
+static void *refuse_hellos(void *arg)
+{
+	struct refuser *r = arg;
+	int sock;
+
+	while ((sock = accept4(r->listener, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		struct doorfs_hello hello;
+		struct doorfs_welcome w = { DOORFS_VERSION, EPROTO };
+
+		if (recv(sock, &hello, sizeof(hello), 0) == sizeof(hello) &&
+		    (hello.flags & DOORFS_HELLO_FORWARD))
+			__atomic_add_fetch(&r->hellos, 1, __ATOMIC_SEQ_CST);
+		send(sock, &w, sizeof(w), MSG_NOSIGNAL);
+		close(sock);
+	}
+	return NULL;
+}
+
+/* Serve count calls on the server end: the argument in capitals. */
+static void *serve_upper(void *arg)
+{
+	struct refuser *r = arg;
+	char buf[64];
+
+	for (int i = 0; i < 3; i++) {
+		ssize_t n = read(r->door, buf, sizeof(buf));
+
+		if (n <= 0)
+			break;
+		for (ssize_t j = 0; j < n; j++)
+			buf[j] = (char)(buf[j] - 'a' + 'A');
+		if (write(r->door, buf, (size_t)n) != n)
+			break;
+	}
+	return NULL;
+}
+
+static int call_upper(void *arg, int ctl)
+{
+	const char *path = arg;
+	char out[16];
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	(void)ctl;
+	CHILD_ASSERT(fd >= 0, "open: %s", strerrorname_np(errno));
+	for (int i = 0; i < 3; i++) {
+		CHILD_ASSERT(write(fd, "abc", 3) == 3, "write");
+		CHILD_ASSERT(read_result(fd, out, sizeof(out)) == 3 &&
+			     memcmp(out, "ABC", 3) == 0, "call %d", i);
+	}
+	return 0;
+}
+
+START_TEST(refused_forwarding_keeps_the_server_end)
+{
+	struct refuser r = { .hellos = 0 };
+	struct doorfs_setup setup;
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	char path[256];
+	pthread_t hellos, server;
+	struct child c;
+
+	memset(&setup, 0, sizeof(setup));
+	setup.version = DOORFS_VERSION;
+	setup.params.data_max = UINT64_MAX;
+	setup.params.desc_max = INT32_MAX;
+	snprintf(setup.rendezvous, sizeof(setup.rendezvous),
+		 "doorfs-test/refuser/%d", (int)getpid());
+	memcpy(addr.sun_path + 1, setup.rendezvous, strlen(setup.rendezvous));
+	r.listener = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(r.listener, 0);
+	ck_assert_ok(bind(r.listener, (struct sockaddr *)&addr,
+			  (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+				      1 + strlen(setup.rendezvous))));
+	ck_assert_ok(listen(r.listener, 8));
+
+	door_path(path, sizeof(path), "refuser");
+	r.door = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0666);
+	ck_assert_int_ge(r.door, 0);
+	ck_assert_ok(ioctl(r.door, DOORFS_IOC_SETUP, &setup));
+	ck_assert_int_eq(pthread_create(&hellos, NULL, refuse_hellos, &r), 0);
+	ck_assert_int_eq(pthread_create(&server, NULL, serve_upper, &r), 0);
+
+	c = child_start(call_upper, path, CHILD_EXIT);
+	ck_assert_int_eq(child_join(&c), 0);
+	ck_assert_int_eq(pthread_join(server, NULL), 0);
+	/* Asked once, refused, never asked again. */
+	ck_assert_int_eq(__atomic_load_n(&r.hellos, __ATOMIC_SEQ_CST), 1);
+	shutdown(r.listener, SHUT_RDWR);
+	ck_assert_int_eq(pthread_join(hellos, NULL), 0);
+	close(r.listener);
+	close(r.door);
+	unlink(path);
+}
+END_TEST
+
 Suite *forward_suite(void)
 {
 	Suite *s = suite_create("forward");
@@ -571,5 +678,6 @@ Suite *forward_suite(void)
 	tcase_add_test(tc, interrupted_forwarded_call);
 	tcase_add_test(tc, concurrent_forwarded_callers);
 	tcase_add_test(tc, forwarded_data_and_results);
+	tcase_add_test(tc, refused_forwarding_keeps_the_server_end);
 	return s;
 }
