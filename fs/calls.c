@@ -84,7 +84,6 @@ struct call {
 	struct buf result;
 	GList *pending_link;            /* in door->pending until taken */
 	bool unref;                     /* the daemon's unreferenced notice */
-	bool forwarded;                 /* the forwarder owns it */
 };
 
 enum end_kind { END_CLIENT, END_SERVER };
@@ -433,7 +432,6 @@ static bool forward(struct door *door, struct call *c)
 	};
 	if (!forwarding->post(door->fwd, c, &fc))
 		return false;
-	c->forwarded = true;
 	c->result.owner = door->uid;
 	buf_clear(&c->args);
 	door_get(door);

@@ -180,7 +180,8 @@ static void fconn_open(struct forwarder *f)
 	}
 	k->slot->version = DOORFS_VERSION;
 	k->slot->server_cpu = -1;
-	/* The daemon never waits in place: every reply must ring. */
+	/* The loop is asleep unless forward_spin waits for this very
+	 * reply, so every other reply must ring. */
 	k->slot->client_sleeping = 1;
 
 	struct doorfs_hello hello = {
