@@ -282,9 +282,11 @@ static void fconn_complete(struct fconn *k, bool hungup)
 		err = EPROTO;   /* descriptors cannot cross the file plane */
 	} else if (!err && (flags & DOORFS_SLOT_BULK)) {
 		int fd = -1;
-		err = size > SIZE_MAX ? EPROTO :
+		/* The bulk message comes before the reply: none is EPROTO. */
+		err = size > SIZE_MAX ||
 			bulk_recv(k->sock, k->seq, size,
-				  MSG_DONTWAIT | MSG_CMSG_CLOEXEC, &fd);
+				  MSG_DONTWAIT | MSG_CMSG_CLOEXEC, &fd) ?
+			EPROTO : 0;
 		if (!err && size) {
 			bulk = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
 			err = bulk == MAP_FAILED ? ENOMEM : 0;

@@ -665,6 +665,224 @@ START_TEST(refused_forwarding_keeps_the_server_end)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* A hostile server: the daemon survives it, its callers hear EPROTO. */
+
+enum hostile_reply { GOOD, HUGE_SIZE, BULK_MISSING, BAD_ERROR };
+
+struct hostile {
+	int listener;
+	int door;
+	uint64_t key;
+	int conns;              /* forwarding connections welcomed */
+	int reply;              /* enum hostile_reply, for the next call */
+	int bad_caller;         /* a call named someone else as its caller */
+	pid_t caller;
+};
+
+/* Take one forwarding connection and answer its calls as told. */
+static void hostile_conn(struct hostile *h, int sock)
+{
+	struct doorfs_hello hello;
+	struct doorfs_welcome w = { DOORFS_VERSION, 0 };
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} ctl;
+	struct iovec iov = { &hello, sizeof(hello) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = ctl.buf,
+			      .msg_controllen = sizeof(ctl.buf) };
+	int fds[2], bell = eventfd(0, EFD_CLOEXEC);
+	struct doorfs_slot *slot;
+	struct cmsghdr *cm;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != sizeof(hello) ||
+	    !(cm = CMSG_FIRSTHDR(&msg)) ||
+	    cm->cmsg_len != CMSG_LEN(2 * sizeof(int)))
+		return;
+	memcpy(fds, CMSG_DATA(cm), sizeof(fds));
+	slot = mmap(NULL, DOORFS_SLOT_SIZE, PROT_READ | PROT_WRITE,
+		    MAP_SHARED, fds[0], 0);
+	close(fds[0]);
+	if (!(hello.flags & DOORFS_HELLO_FORWARD) || hello.forward_key != h->key ||
+	    slot == MAP_FAILED) {
+		close(fds[1]);
+		close(bell);
+		return;
+	}
+	iov = (struct iovec){ &w, sizeof(w) };
+	msg.msg_controllen = CMSG_SPACE(sizeof(int));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &bell, sizeof(int));
+	sendmsg(sock, &msg, MSG_NOSIGNAL);
+	__atomic_add_fetch(&h->conns, 1, __ATOMIC_SEQ_CST);
+
+	for (;;) {
+		struct pollfd p[2] = { { bell, POLLIN, 0 }, { sock, 0, 0 } };
+		uint64_t count, one = 1;
+
+		if (poll(p, 2, -1) < 0 || (p[1].revents & (POLLHUP | POLLERR)))
+			break;
+		if (read(bell, &count, sizeof(count)) != sizeof(count) ||
+		    atomic_load((_Atomic uint32_t *)&slot->state) !=
+		    DOORFS_SLOT_CALL)
+			continue;
+		if (slot->caller_uid != geteuid() || slot->caller_tid <= 0)
+			h->bad_caller = 1;
+		slot->error = 0;
+		slot->flags = 0;
+		slot->size = 2;
+		memcpy(slot + 1, "ok", 2);
+		switch (__atomic_load_n(&h->reply, __ATOMIC_SEQ_CST)) {
+		case HUGE_SIZE:
+			slot->size = 4ull * DOORFS_SLOT_SIZE;
+			break;
+		case BULK_MISSING:
+			slot->flags = DOORFS_SLOT_BULK;
+			break;
+		case BAD_ERROR:
+			slot->error = -5;
+			break;
+		}
+		atomic_store((_Atomic uint32_t *)&slot->state,
+			     DOORFS_SLOT_REPLY);
+		if (write(fds[1], &one, sizeof(one)) != sizeof(one))
+			break;
+	}
+	munmap(slot, DOORFS_SLOT_SIZE);
+	close(fds[1]);
+	close(bell);
+}
+
+static void *hostile_main(void *arg)
+{
+	struct hostile *h = arg;
+	int sock;
+
+	while ((sock = accept4(h->listener, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		hostile_conn(h, sock);
+		close(sock);
+	}
+	return NULL;
+}
+
+/* The server end answers "se" to whatever the forwarder did not take. */
+static void *serve_se(void *arg)
+{
+	struct hostile *h = arg;
+	char buf[64];
+
+	while (read(h->door, buf, sizeof(buf)) >= 0)
+		if (write(h->door, "se", 2) != 2)
+			break;
+	return NULL;
+}
+
+/* The caller child: one call per 'c' from the test, the outcome back. */
+static int hostile_caller(void *arg, int ctl)
+{
+	const char *path = arg;
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	char cmd;
+
+	CHILD_ASSERT(fd >= 0, "open: %s", strerrorname_np(errno));
+	for (ctl_recv(ctl, &cmd, 1); cmd == 'c'; ctl_recv(ctl, &cmd, 1)) {
+		char out[8] = "";
+		int outcome;
+		ssize_t n;
+
+		CHILD_ASSERT(write(fd, "x", 1) == 1, "write");
+		n = read_result(fd, out, sizeof(out));
+		outcome = n < 0 ? -errno : out[0] == 'o' ? 1 : out[0] == 's' ? 2 : 0;
+		ctl_send(ctl, &outcome, sizeof(outcome));
+	}
+	return 0;
+}
+
+/* One call: 1 for "ok" (forwarded), 2 for "se" (server end), or -errno. */
+static int hostile_call(struct child *c)
+{
+	int outcome;
+
+	child_send(c, "c", 1);
+	child_recv(c, &outcome, sizeof(outcome));
+	return outcome;
+}
+
+/* Wait until the daemon has had n connections welcomed, and has read
+ * the last welcome (it takes it between two requests). */
+static void wait_conns(struct hostile *h, int n)
+{
+	for (int waited = 0; waited < WAIT_MS &&
+	     __atomic_load_n(&h->conns, __ATOMIC_SEQ_CST) < n; waited += 2)
+		sleep_ms(2);
+	ck_assert_int_eq(__atomic_load_n(&h->conns, __ATOMIC_SEQ_CST), n);
+	sleep_ms(50);
+}
+
+START_TEST(hostile_forwarding_server)
+{
+	struct hostile h = { .reply = GOOD };
+	struct doorfs_setup setup;
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	char path[256];
+	pthread_t listener, server;
+	struct child c;
+
+	memset(&setup, 0, sizeof(setup));
+	setup.version = DOORFS_VERSION;
+	setup.params.data_max = UINT64_MAX;
+	setup.params.desc_max = INT32_MAX;
+	snprintf(setup.rendezvous, sizeof(setup.rendezvous),
+		 "doorfs-test/hostile/%d", (int)getpid());
+	memcpy(addr.sun_path + 1, setup.rendezvous, strlen(setup.rendezvous));
+	h.listener = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	ck_assert_ok(bind(h.listener, (struct sockaddr *)&addr,
+			  (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+				      1 + strlen(setup.rendezvous))));
+	ck_assert_ok(listen(h.listener, 8));
+	door_path(path, sizeof(path), "hostile");
+	h.door = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0666);
+	ck_assert_int_ge(h.door, 0);
+	ck_assert_ok(ioctl(h.door, DOORFS_IOC_SETUP, &setup));
+	ck_assert_ok(ioctl(h.door, DOORFS_IOC_FORWARD_KEY, &h.key));
+	ck_assert_int_eq(pthread_create(&listener, NULL, hostile_main, &h), 0);
+	ck_assert_int_eq(pthread_create(&server, NULL, serve_se, &h), 0);
+	c = child_start(hostile_caller, path, CHILD_EXIT);
+
+	/* The first call sets the connection up and takes the old path. */
+	ck_assert_int_eq(hostile_call(&c), 2);
+	wait_conns(&h, 1);
+	ck_assert_int_eq(hostile_call(&c), 1);
+	/* Each broken reply fails its call and costs the connection. */
+	int bad[] = { HUGE_SIZE, BULK_MISSING, BAD_ERROR };
+	for (int i = 0; i < 3; i++) {
+		__atomic_store_n(&h.reply, bad[i], __ATOMIC_SEQ_CST);
+		ck_assert_int_eq(hostile_call(&c), -EPROTO);
+		__atomic_store_n(&h.reply, GOOD, __ATOMIC_SEQ_CST);
+		ck_assert_int_eq(hostile_call(&c), 2);
+		wait_conns(&h, i + 2);
+	}
+	ck_assert_int_eq(hostile_call(&c), 1);
+	ck_assert_int_eq(h.bad_caller, 0);
+
+	child_send(&c, "q", 1);
+	ck_assert_int_eq(child_join(&c), 0);
+	/* Revoked: the server end's read ends, and the daemon hangs up. */
+	ck_assert_ok(ioctl(h.door, DOORFS_IOC_REVOKE));
+	ck_assert_int_eq(pthread_join(server, NULL), 0);
+	shutdown(h.listener, SHUT_RDWR);
+	ck_assert_int_eq(pthread_join(listener, NULL), 0);
+	close(h.door);
+	close(h.listener);
+	unlink(path);
+}
+END_TEST
+
 Suite *forward_suite(void)
 {
 	Suite *s = suite_create("forward");
@@ -679,5 +897,6 @@ Suite *forward_suite(void)
 	tcase_add_test(tc, concurrent_forwarded_callers);
 	tcase_add_test(tc, forwarded_data_and_results);
 	tcase_add_test(tc, refused_forwarding_keeps_the_server_end);
+	tcase_add_test(tc, hostile_forwarding_server);
 	return s;
 }
