@@ -16,7 +16,6 @@
 
 #include <glib.h>
 
-#include "forward.h"
 #include "fuse_ops.h"
 #include "log.h"
 #include "loop.h"
@@ -197,7 +196,6 @@ int main(int argc, char *argv[])
 	log_event("serving %s", opts.mountpoint);
 	/* Our own loop, not fuse_session_loop: it also waits for the
 	 * libdoor servers the daemon forwards calls to (loop.h). */
-	loop_set_before_wait(forward_spin);
 	status = loop_run(se) < 0 ? 1 : 0;
 	log_event("unmounted %s", opts.mountpoint);
 

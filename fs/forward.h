@@ -5,17 +5,9 @@
 #ifndef DOORFS_FORWARD_H
 #define DOORFS_FORWARD_H
 
-#include <stdbool.h>
-
 #include "calls.h"
 
 /* What calls.c uses (door_set_forwarding). */
 extern const struct door_forwarding forward_ops;
-
-/*
- * Before the loop sleeps: wait a moment for replies from servers running
- * on another CPU (loop_set_before_wait).  True if one came.
- */
-bool forward_spin(void);
 
 #endif

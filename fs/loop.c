@@ -33,7 +33,6 @@ struct loop_watch {
 
 static int epfd = -1;
 static GPtrArray *removed;      /* struct loop_watch: freed after a batch */
-static bool (*before_wait)(void);
 
 static bool loop_ready(void)
 {
@@ -81,11 +80,6 @@ void loop_remove(struct loop_watch *w)
 	g_ptr_array_add(removed, w);
 }
 
-void loop_set_before_wait(bool (*fn)(void))
-{
-	before_wait = fn;
-}
-
 /* The device has a request (or the mount is gone): one request. */
 static void on_fuse(void *data, uint32_t events)
 {
@@ -121,11 +115,10 @@ int loop_run(struct fuse_session *se)
 		return -1;
 	int status = 0;
 	while (!fuse_session_exited(se)) {
-		bool worked = before_wait && before_wait();
 		struct epoll_event evs[LOOP_BATCH];
 		/* A signal (SIGTERM, SIGINT: libfuse's handlers mark the
 		 * session exited) ends the wait with EINTR. */
-		int n = epoll_wait(epfd, evs, LOOP_BATCH, worked ? 0 : -1);
+		int n = epoll_wait(epfd, evs, LOOP_BATCH, -1);
 		if (n < 0 && errno != EINTR) {
 			log_event("epoll_wait: %s", g_strerror(errno));
 			status = -1;

@@ -27,12 +27,6 @@ int loop_modify(struct loop_watch *w, uint32_t events);
 /* Stop watching; safe from inside any callback, even w's own. */
 void loop_remove(struct loop_watch *w);
 
-/*
- * Called each time the loop is about to sleep; returns true if it did
- * some work (the loop then looks for events again before sleeping).
- */
-void loop_set_before_wait(bool (*fn)(void));
-
 /* Serve se until it is unmounted or told to exit: 0, or -1. */
 int loop_run(struct fuse_session *se);
 /* Release the loop itself, after every watch has been removed. */
