@@ -18,6 +18,10 @@
  * Buffered bytes are charged to the uid that wrote them (charge.h); a
  * buffer moves between owners, it is never shared.
  *
+ * A libdoor door's calls may instead be forwarded (forward.c): the
+ * forwarder then owns the call, as a server end would, and holds a
+ * reference to the door until door_forward_done.
+ *
  * Unreferenced notices (DOOR_UNREF) count what illumos counts: open
  * descriptors (each end, but the one libdoor keeps for itself) and
  * fattach names.  When the count drops from two to one, the door's
@@ -51,6 +55,8 @@ struct door {
 	uint64_t proc, data;
 	struct doorfs_params params;
 	char rendezvous[DOORFS_RENDEZVOUS_MAX];
+	uint64_t forward_key;   /* what the forwarder presents to the server */
+	void *fwd;              /* its forwarder, NULL if none (or revoked) */
 
 	unsigned holders;       /* descriptors and fattach names that count */
 	unsigned active;        /* calls made and not yet over */
@@ -118,6 +124,7 @@ struct door_end {
 
 	/* server ends */
 	bool hold_results;              /* complete only at return/read/close */
+	bool described;                 /* made the SETUP: may read the key */
 	struct call *held;              /* taken and not yet completed */
 	void *read_req;                 /* a read waiting for a call */
 	size_t read_size;
@@ -126,12 +133,18 @@ struct door_end {
 };
 
 static const struct door_replies *replies;
+static const struct door_forwarding *forwarding;
 static size_t whole_piece_min = (1u << 20) - 4095;
 static uint64_t next_door_id = 1;
 
 void door_set_replies(const struct door_replies *r)
 {
 	replies = r;
+}
+
+void door_set_forwarding(const struct door_forwarding *f)
+{
+	forwarding = f;
 }
 
 void door_set_write_piece_max(size_t max_write)
@@ -158,6 +171,9 @@ struct door *door_new(pid_t server_pid, uid_t uid, gid_t gid)
 	struct door *door = g_new0(struct door, 1);
 	door->id = next_door_id++;
 	door->token = random_token();
+	do
+		door->forward_key = random_token();
+	while (door->forward_key == 0);         /* 0: no key */
 	door->server_pid = server_pid;
 	door->uid = uid;
 	door->gid = gid;
@@ -170,10 +186,20 @@ struct door *door_new(pid_t server_pid, uid_t uid, gid_t gid)
 	return door;
 }
 
+/* No more calls for the forwarder; fail: end those it carries now. */
+static void door_unforward(struct door *door, bool fail)
+{
+	void *fwd = door->fwd;
+	door->fwd = NULL;
+	if (fwd)
+		forwarding->detach(fwd, fail);
+}
+
 static void door_unref(struct door *door)
 {
 	if (--door->refs)
 		return;
+	door_unforward(door, false);    /* revoked before now: a defence */
 	g_assert(g_queue_is_empty(&door->pending));
 	g_assert(g_queue_is_empty(&door->servers));
 	g_free(door);
@@ -387,9 +413,82 @@ static void server_stop_waiting(struct door_end *s)
 	s->read_req = NULL;
 }
 
-/* A new call: to a server end already waiting, or into the queue. */
+/*
+ * Hand c to the door's forwarder, if it takes it.  Its arguments are in
+ * the server's slot from then on, and the result is the server's to pay
+ * for, as a server end's write would be.
+ */
+static bool forward(struct door *door, struct call *c)
+{
+	if (!door->fwd || c->unref || door->revoked)
+		return false;
+	struct forward_call fc = {
+		.args = c->args.bytes->data,
+		.len = c->args.bytes->len,
+		.tid = c->who.tid,
+		.uid = c->who.uid,
+		.gid = c->who.gid,
+		.result_max = MIN((size_t)DOORFS_DATA_MAX, charge_room(door->uid)),
+	};
+	if (!forwarding->post(door->fwd, c, &fc))
+		return false;
+	c->result.owner = door->uid;
+	buf_clear(&c->args);
+	door_get(door);
+	return true;
+}
+
+/* Offer the forwarder the calls waiting for a server end, in order. */
+static void forward_pending(struct door *door)
+{
+	GList *l = door->pending.head;
+	while (l && door->fwd) {
+		struct call *c = l->data;
+		GList *next = l->next;
+		if (!c->unref) {
+			if (!forward(door, c))
+				break;          /* nothing free to carry it */
+			g_queue_delete_link(&door->pending, l);
+			c->pending_link = NULL;
+		}
+		l = next;
+	}
+}
+
+void door_forward_ready(struct door *door)
+{
+	forward_pending(door);
+}
+
+void door_forward_done(void *call, int err, const void *data, size_t len)
+{
+	struct call *c = call;
+	struct door *door = c->door;
+	/* A procedure that returned without door_return answers a server
+	 * end with an empty result (server.c): the same here. */
+	if (err == EINTR) {
+		err = 0;
+		len = 0;
+	}
+	if (!err && c->client)
+		err = -buf_append(&c->result, data, len);
+	if (err) {
+		log_event("door %llu: forwarded call from pid %d failed: %s",
+			  (unsigned long long)door->id, (int)c->who.tid,
+			  g_strerror(err));
+		call_fail(c, err);
+	} else {
+		call_deliver(c);
+	}
+	forward_pending(door);
+	door_put(door);
+}
+
+/* A new call: forwarded, to a server end already waiting, or queued. */
 static void dispatch(struct door *door, struct call *c)
 {
+	if (forward(door, c))
+		return;
 	struct door_end *s = g_queue_pop_head(&door->idle);
 	if (s) {
 		void *req = s->read_req;
@@ -445,6 +544,7 @@ void door_revoke(struct door *door)
 	if (door->revoked)
 		return;
 	door->revoked = true;
+	door_unforward(door, false);    /* calls being served finish */
 	log_event("door %llu (server pid %d) revoked, %u call(s) waiting",
 		  (unsigned long long)door->id, (int)door->server_pid,
 		  g_queue_get_length(&door->pending));
@@ -551,8 +651,12 @@ static void release_server(struct door_end *s)
 		}
 	}
 	g_queue_delete_link(&door->servers, s->server_link);
-	if (g_queue_is_empty(&door->servers))
+	if (g_queue_is_empty(&door->servers)) {
+		/* The server is gone (libdoor keeps an end until it revokes),
+		 * so what it was serving ends as for a server end closed. */
+		door_unforward(door, true);
 		door_revoke(door);
+	}
 }
 
 void door_end_release(struct door_end *end)
@@ -793,7 +897,25 @@ int door_end_setup(struct door_end *end, const struct doorfs_setup *setup)
 	door->proc = setup->proc;
 	door->data = setup->data;
 	door->params = setup->params;
+	bool moved = strcmp(door->rendezvous, setup->rendezvous) != 0;
 	memcpy(door->rendezvous, setup->rendezvous, sizeof(door->rendezvous));
+	end->described = true;
+	/* door_setparam describes the door again: same server, same
+	 * forwarder.  A new rendezvous is a new server to reach. */
+	if (forwarding && !door->revoked && door->rendezvous[0] &&
+	    (moved || !door->fwd)) {
+		door_unforward(door, false);
+		door->fwd = forwarding->attach(door, door->id, door->rendezvous,
+					       door->forward_key);
+	}
+	return 0;
+}
+
+int door_end_forward_key(const struct door_end *end, uint64_t *key)
+{
+	if (end->kind != END_SERVER || !end->described)
+		return -EPERM;
+	*key = end->door->forward_key;
 	return 0;
 }
 

@@ -112,6 +112,46 @@ void door_params(const struct door *door, struct doorfs_params *out);
 /* Where callers reach the server; -EBADF once revoked. */
 int door_rendezvous(const struct door *door, struct doorfs_rendezvous *out);
 
+/* Server end that made the SETUP: the door's forwarding key. */
+int door_end_forward_key(const struct door_end *end, uint64_t *key);
+
+/*
+ * Forwarding (forward.c): a fast-plane client that carries a libdoor
+ * door's file-plane calls to its server's threads directly, instead of
+ * through the server end (a poll wake-up and four FUSE requests more per
+ * call).  Each call is offered to it as it is made or while it waits;
+ * what it does not take goes through the server end as before.  Without
+ * door_set_forwarding (the unit tests) nothing is forwarded.
+ */
+struct forward_call {
+	const void *args;
+	size_t len;
+	pid_t tid;                      /* the caller, as FUSE reported it */
+	uid_t uid;
+	gid_t gid;
+	uint64_t result_max;            /* the most its result may hold */
+};
+
+struct door_forwarding {
+	/* door can be served at rendezvous: its forwarder, or NULL. */
+	void *(*attach)(struct door *door, uint64_t id,
+			const char *rendezvous, uint64_t key);
+	/* Carry call: true if taken; door_forward_done follows, once. */
+	bool (*post)(void *fwd, void *call, const struct forward_call *fc);
+	/*
+	 * Take no more calls.  Calls in flight finish as their server
+	 * answers them, or with fail, end now (door_forward_done) as the
+	 * death of their server would end them.  fwd goes away by itself.
+	 */
+	void (*detach)(void *fwd, bool fail);
+};
+
+void door_set_forwarding(const struct door_forwarding *forwarding);
+/* A forwarded call ended: 0 and its result, or the server's errno. */
+void door_forward_done(void *call, int err, const void *data, size_t len);
+/* The door's forwarder can take calls again: offer it those waiting. */
+void door_forward_ready(struct door *door);
+
 /* poll(2) events now; pollhandle (may be NULL) is kept to wake later. */
 unsigned door_end_poll(struct door_end *end, void *pollhandle);
 

@@ -19,6 +19,11 @@ size_t charge_held(uid_t uid)
 	return GPOINTER_TO_SIZE(g_hash_table_lookup(held, GUINT_TO_POINTER(uid)));
 }
 
+size_t charge_room(uid_t uid)
+{
+	return limit - MIN(charge_held(uid), limit);
+}
+
 static void set_held(uid_t uid, size_t bytes)
 {
 	if (!held)

@@ -22,5 +22,7 @@ void charge_set_limit(size_t bytes);
 bool charge_take(uid_t uid, size_t n);
 void charge_give(uid_t uid, size_t n);
 size_t charge_held(uid_t uid);
+/* How much uid may still take. */
+size_t charge_room(uid_t uid);
 
 #endif

@@ -2,7 +2,7 @@
  * doorfsd: mount a door filesystem.
  *
  * Parses the command line, picks the mount point and default options,
- * mounts, and runs the FUSE session loop until unmounted.  Like any FUSE
+ * mounts, and runs the event loop (loop.h) until unmounted.  Like any FUSE
  * filesystem it returns once the mount is ready and keeps serving in the
  * background, unless -f (or -d) keeps it in the foreground.
  */
@@ -18,6 +18,7 @@
 
 #include "fuse_ops.h"
 #include "log.h"
+#include "loop.h"
 
 #define DOORFSD_VERSION "0.1"
 #define ROOT_MOUNTPOINT "/run/doors"
@@ -193,7 +194,9 @@ int main(int argc, char *argv[])
 		goto out_unmount;
 
 	log_event("serving %s", opts.mountpoint);
-	status = fuse_session_loop(se) < 0 ? 1 : 0;
+	/* Our own loop, not fuse_session_loop: it also waits for the
+	 * libdoor servers the daemon forwards calls to (loop.h). */
+	status = loop_run(se) < 0 ? 1 : 0;
 	log_event("unmounted %s", opts.mountpoint);
 
 out_unmount:
@@ -204,6 +207,7 @@ out:
 	if (se)
 		fuse_session_destroy(se);
 	doorfs_ops_fini();
+	loop_fini();
 	fuse_opt_free_args(&args);
 	g_free(opts.mountpoint);
 	g_free(opts.error);

@@ -6,7 +6,7 @@
  * wait for another process (a call's result, a server's next call) are
  * left unanswered here and answered by calls.c through door_replies when
  * the event comes; they get an interrupt callback so a signal to the
- * waiting process ends the wait with EINTR.  The session loop is
+ * waiting process ends the wait with EINTR.  The event loop (loop.h) is
  * single-threaded, so nothing here locks.
  */
 #include <dirent.h>
@@ -20,6 +20,7 @@
 #include <sys/xattr.h>
 
 #include "calls.h"
+#include "forward.h"
 #include "fuse_ops.h"
 #include "log.h"
 #include "namespace.h"
@@ -195,6 +196,7 @@ void doorfs_ops_init(uid_t uid, gid_t gid, mode_t root_mode)
 {
 	ns = ns_new(uid, gid, root_mode, (ns_payload_release_fn *)door_put);
 	door_set_replies(&fuse_replies);
+	door_set_forwarding(&forward_ops);
 }
 
 void doorfs_ops_session(struct fuse_session *se)
@@ -642,6 +644,13 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 			return;
 		}
 		reply_status(req, door_end_setup(fh->end, in_buf));
+		return;
+	case DOORFS_IOC_FORWARD_KEY:
+		err = door_end_forward_key(fh->end, &token);
+		if (err)
+			fuse_reply_err(req, -err);
+		else
+			fuse_reply_ioctl(req, 0, &token, sizeof(token));
 		return;
 	case DOORFS_IOC_PARAMS: {
 		struct doorfs_params params;

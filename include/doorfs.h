@@ -164,6 +164,12 @@ struct doorfs_attach {
 	char     path[DOORFS_ATTACH_PATH_MAX];      /* NUL-terminated */
 };
 #define DOORFS_IOC_ATTACH       _IOW(DOORFS_IOC_MAGIC, 12, struct doorfs_attach)
+/*
+ * Server end that described the door (DOORFS_IOC_SETUP): the door's
+ * forwarding key, which the daemon presents when it connects to forward
+ * file-plane calls (DOORFS_HELLO_FORWARD).  EPERM on any other end.
+ */
+#define DOORFS_IOC_FORWARD_KEY  _IOR(DOORFS_IOC_MAGIC, 14, uint64_t)
 /* fdetach: on a descriptor opened on an attached name.  EINVAL if it is
  * not attached; EPERM unless the caller owns it (or is root). */
 #define DOORFS_IOC_DETACH       _IO(DOORFS_IOC_MAGIC, 13)
@@ -184,7 +190,19 @@ struct doorfs_hello {
 	uint32_t version;       /* DOORFS_VERSION */
 	uint32_t slot_size;     /* DOORFS_SLOT_SIZE */
 	uint64_t door_id;       /* from DOORFS_IOC_RENDEZVOUS */
+	uint32_t flags;         /* DOORFS_HELLO_*, else 0 */
+	uint32_t reserved;      /* must be 0 */
+	uint64_t forward_key;   /* DOORFS_HELLO_FORWARD only, else 0 */
 };
+/*
+ * The daemon forwarding file-plane calls (docs/PROTOCOL.md).  It holds no
+ * door descriptor (a file of its own mount), so it proves itself with the
+ * door's forwarding key instead, and SCM_RIGHTS carries only the slot and
+ * the eventfd.  On such a connection, and only there, the server takes
+ * each call's caller from the slot (caller_tid, caller_uid, caller_gid)
+ * and holds results to result_max.
+ */
+#define DOORFS_HELLO_FORWARD 0x1u
 
 struct doorfs_welcome {
 	uint32_t version;       /* DOORFS_VERSION */
@@ -229,7 +247,16 @@ struct doorfs_slot {
 	uint64_t seq;                   /* call number; the reply echoes it */
 	uint32_t ndesc;                 /* descriptors of the call/reply */
 	uint32_t progress;              /* bumped as data is copied in or out */
-	uint8_t  reserved[16];
+	/* CALL on a DOORFS_HELLO_FORWARD connection: the file-plane caller
+	 * as the kernel reported it to the daemon (the thread id: the
+	 * server finds its process when door_ucred asks), and the largest
+	 * result the daemon can take (door_return fails with E2BIG past
+	 * it; at most DOORFS_DATA_MAX, so 32 bits hold it).  Ignored on
+	 * any other connection. */
+	int32_t  caller_tid;
+	uint32_t caller_uid;
+	uint32_t caller_gid;
+	uint32_t result_max;
 };
 #define DOORFS_SLOT_DATA_MAX (DOORFS_SLOT_SIZE - sizeof(struct doorfs_slot))
 

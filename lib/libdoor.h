@@ -33,6 +33,8 @@
 #include <door.h>
 #include <doorfs.h>
 
+#include "wire.h"
+
 #define LIBDOOR_EXPORT __attribute__((visibility("default")))
 
 /* --- mount.c --- */
@@ -71,6 +73,9 @@ struct ldoor {
 	door_xcreate_thrsetup_func_t *setupf;
 	void *crcookie;
 	uint64_t watch;                 /* its server end's handle in the pool */
+	/* What the daemon presents to forward file-plane calls over the
+	 * fast plane (DOORFS_HELLO_FORWARD); 0 when it gave none. */
+	uint64_t forward_key;
 	atomic_bool revoked;
 	atomic_int refs;                /* registry + live connections */
 	/* Under server.c's lock: fast-plane calls being served, and an
@@ -95,6 +100,8 @@ int door_make(door_server_procedure_t *proc, void *cookie, uint_t attrs,
 struct ldoor *registry_find(dev_t dev, uint64_t id);
 /* The same, for any descriptor of it (asks the daemon); NULL if none. */
 struct ldoor *registry_find_fd(int fd);
+/* The door with this id whose forwarding key is key (never 0). */
+struct ldoor *registry_find_forward(uint64_t id, uint64_t key);
 void ldoor_ref(struct ldoor *door);
 void ldoor_unref(struct ldoor *door);
 /* Send the door's description (proc, cookie, params...) to the daemon. */
@@ -199,18 +206,7 @@ static inline long slot_futex(uint32_t *word, int op, uint32_t val,
 	return syscall(SYS_futex, word, op, val, limit, NULL, 0);
 }
 
-/* --- wire.c --- */
-
-/* One header and up to DOORFS_DESCS_BATCH descriptors: 0 or errno. */
-int wire_send(int sock, const void *head, size_t len, const int *fds,
-	      unsigned nfds);
-/* The same, received whole (else EPROTO, no descriptor kept). */
-int wire_recv(int sock, void *head, size_t len, int *fds, unsigned max_fds,
-	      unsigned *nfds, int flags);
-/* Bulk data: a sealed memfd holding it, sent or received for call seq. */
-int bulk_make(const void *data, size_t size, int *fd);
-int bulk_send(int sock, uint64_t seq, const void *data, size_t size);
-int bulk_recv(int sock, uint64_t seq, uint64_t size, int flags, int *fd);
+/* --- wire.c: see wire.h --- */
 
 /* --- descs.c --- */
 

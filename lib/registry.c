@@ -68,6 +68,30 @@ struct ldoor *registry_find(dev_t dev, uint64_t id)
 	return found;
 }
 
+/*
+ * The daemon cannot hand us a descriptor of a door on its own mount, so
+ * it names the door by id and proves it is the daemon with the key it
+ * gave that door: the key, not a mount, tells doors with one id apart.
+ */
+struct ldoor *registry_find_forward(uint64_t id, uint64_t key)
+{
+	struct ldoor *found = NULL;
+	pid_t me = getpid();
+	if (key == 0)
+		return NULL;
+	pthread_mutex_lock(&registry_lock);
+	for (size_t i = 0; i < ndoors; i++) {
+		struct ldoor *d = doors[i];
+		if (d->id == id && d->creator == me && d->forward_key == key) {
+			found = d;
+			ldoor_ref(found);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&registry_lock);
+	return found;
+}
+
 struct ldoor *registry_find_fd(int fd)
 {
 	struct doorfs_info info;
@@ -120,5 +144,11 @@ int ldoor_publish(struct ldoor *door)
 	snprintf(setup.rendezvous, sizeof(setup.rendezvous), "%s", name);
 	if (ioctl(door->server_end, DOORFS_IOC_SETUP, &setup) < 0)
 		return errno;
+	/* A daemon that does not forward has no key (ENOTTY): it then
+	 * sends file-plane calls through the server end only. */
+	uint64_t key;
+	if (!door->forward_key &&       /* door_setparam publishes again */
+	    ioctl(door->server_end, DOORFS_IOC_FORWARD_KEY, &key) == 0)
+		door->forward_key = key;
 	return 0;
 }

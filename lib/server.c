@@ -64,6 +64,7 @@ struct conn {
 	struct doorfs_slot *slot;
 	struct ldoor *door;             /* with a reference */
 	ucred_t *cred;                  /* the caller, as the kernel said */
+	bool forwarded;                 /* the daemon's: callers in the slot */
 	atomic_int refs;                /* handle table + a serving thread */
 	atomic_bool dead;               /* the client hung up */
 	uint64_t handle;
@@ -213,17 +214,6 @@ static void conn_hangup(struct conn *c)
 	conn_unref(c);
 }
 
-static bool is_eventfd(int fd)
-{
-	char path[64], target[64];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return false;
-	target[n] = '\0';
-	return strcmp(target, "anon_inode:[eventfd]") == 0;
-}
-
 /* Map the caller's slot, if it is one we can trust not to shrink. */
 static struct doorfs_slot *map_slot(int fd)
 {
@@ -273,27 +263,37 @@ static bool accept_hello(int sock, uint64_t h)
 	struct ldoor *door = NULL;
 	struct doorfs_slot *slot = NULL;
 	struct conn *c = NULL;
-	if (rerr || nfds != 3 || hello.version != DOORFS_VERSION ||
-	    hello.slot_size != DOORFS_SLOT_SIZE || !is_eventfd(fds[2]))
+	/* The daemon sends no door descriptor: the slot and eventfd come
+	 * first, and its key stands for the descriptor (doorfs.h). */
+	bool forwarded = !rerr && (hello.flags & DOORFS_HELLO_FORWARD);
+	unsigned first = forwarded ? 0 : 1;
+	if (rerr || nfds != first + 2 || hello.version != DOORFS_VERSION ||
+	    hello.slot_size != DOORFS_SLOT_SIZE || hello.reserved ||
+	    (hello.flags & ~DOORFS_HELLO_FORWARD) ||
+	    (!forwarded && hello.forward_key) || !wire_is_eventfd(fds[first + 1]))
 		goto refuse;
-	error = EBADF;
-	door = registry_find_fd(fds[0]);
+	error = forwarded ? EPERM : EBADF;
+	door = forwarded ?
+		registry_find_forward(hello.door_id, hello.forward_key) :
+		registry_find_fd(fds[0]);
 	if (!door || atomic_load(&door->revoked) || door->id != hello.door_id)
 		goto refuse;
 	error = EPROTO;
-	if (!(slot = map_slot(fds[1])))
+	if (!(slot = map_slot(fds[first])))
 		goto refuse;
 	error = ENOMEM;
 	if (!(c = calloc(1, sizeof(*c))))
 		goto refuse;
 	c->sock = sock;
-	c->client_wake = fds[2];
+	c->client_wake = fds[first + 1];
 	c->slot = slot;
 	c->door = door;
+	c->forwarded = forwarded;
 	atomic_init(&c->refs, 1);
 	c->doorbell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	c->cred = peer_cred(sock);
-	if (c->doorbell < 0 || !c->cred)
+	/* The daemon's own credentials would be the wrong answer. */
+	c->cred = forwarded ? NULL : peer_cred(sock);
+	if (c->doorbell < 0 || (!forwarded && !c->cred))
 		goto refuse;
 
 	/* The runtime epoll keeps this handle, now naming a connection. */
@@ -313,8 +313,8 @@ static bool accept_hello(int sock, uint64_t h)
 	} else {
 		send_welcome(sock, 0, c->doorbell);
 	}
-	close(fds[0]);
-	close(fds[1]);
+	for (unsigned i = 0; i < first + 1; i++)
+		close(fds[i]);          /* the door and the slot: mapped */
 	return true;
 
 refuse:
@@ -613,6 +613,17 @@ struct server_thread {
 	struct conn *conn;              /* fast plane */
 	struct ldoor *fileplane;        /* or the file plane, on this door */
 	ucred_t *fileplane_cred;
+	/* A call the daemon forwarded: its caller, made a ucred_t only if
+	 * door_ucred or door_cred asks (reading /proc costs more than the
+	 * call), and the largest result the daemon takes. */
+	struct {
+		pid_t tid;
+		uid_t uid;
+		gid_t gid;
+		uint64_t result_max;
+		bool filled;
+		ucred_t *cred;
+	} forwarded;
 	bool unref;                     /* an unreferenced notice */
 	uint64_t seq;
 	uint32_t flags;
@@ -797,6 +808,8 @@ static void thread_ends(void)
 	if (self.bind)
 		ldoor_unref(self.bind);
 	self.bind = NULL;
+	ucred_free(self.forwarded.cred);
+	self.forwarded.cred = NULL;
 }
 
 /* A procedure cancelled because its caller left: let the call go, and
@@ -856,17 +869,31 @@ static int take_descs(struct conn *c, uint32_t n)
  * Whether the door takes this call, in illumos's order: a revoked door,
  * then the data limits, then descriptors refused or too many.
  */
-static int admit(const struct ldoor *door, uint64_t size, uint_t ndesc)
+static int admit(const struct ldoor *door, uint64_t size, uint_t ndesc,
+		 bool forwarded)
 {
 	if (atomic_load(&door->revoked))
 		return EBADF;
-	if (size < door->params.data_min || size > door->params.data_max)
+	/* File-plane calls are not held to DOOR_PARAM_* (LIBDOOR.md),
+	 * whichever way they reach us. */
+	if (!forwarded &&
+	    (size < door->params.data_min || size > door->params.data_max))
 		return ENOBUFS;
 	if (ndesc && (door->attributes & DOOR_REFUSE_DESC))
 		return ENOTSUP;
 	if (ndesc > door->params.desc_max)
 		return ENFILE;
 	return 0;
+}
+
+/* A forwarded call names its caller in the slot: the daemon's word. */
+static void take_forwarded_caller(const struct doorfs_slot *slot)
+{
+	self.forwarded.tid = slot->caller_tid;
+	self.forwarded.uid = slot->caller_uid;
+	self.forwarded.gid = slot->caller_gid;
+	self.forwarded.result_max = slot->result_max;
+	self.forwarded.filled = false;
 }
 
 /* Serve one fast-plane call; returns only if the call was refused. */
@@ -877,6 +904,8 @@ static void serve_conn(struct conn *c, bool last_thread, struct pool *pool)
 	uint32_t ndesc = slot->ndesc;
 	self.seq = slot->seq;
 	self.flags = slot->flags;
+	if (c->forwarded)
+		take_forwarded_caller(slot);
 	slot->server_cpu = sched_getcpu();
 
 	/* Everything the call sent is taken off the socket first, even for
@@ -887,7 +916,7 @@ static void serve_conn(struct conn *c, bool last_thread, struct pool *pool)
 	if (!err && (self.flags & DOORFS_SLOT_DESCS))
 		err = take_descs(c, ndesc);
 	if (!err)
-		err = admit(door, size, self.ndesc);
+		err = admit(door, size, self.ndesc, c->forwarded);
 	if (err) {
 		descs_close(self.descs, self.ndesc);
 		self.conn = NULL;
@@ -1227,8 +1256,11 @@ LIBDOOR_EXPORT int door_return(char *data, size_t size, door_desc_t *desc,
 			err = E2BIG;    /* door_call(d, NULL) takes no result */
 		if (!err && size && !data)
 			err = EFAULT;
-		if (!err && ndesc && self.fileplane)
+		bool forwarded = self.conn && self.conn->forwarded;
+		if (!err && ndesc && (self.fileplane || forwarded))
 			err = ENOTSUP;  /* descriptors cannot cross FUSE */
+		if (!err && forwarded && size > self.forwarded.result_max)
+			err = E2BIG;    /* as the server end's write would say */
 		if (!err)
 			err = self.conn ? reply_conn(data, size, desc, ndesc)
 					: reply_fileplane(data, size);
@@ -1286,6 +1318,17 @@ LIBDOOR_EXPORT int door_unbind(void)
 
 static const ucred_t *current_cred(void)
 {
+	if (self.conn && self.conn->forwarded) {
+		if (!self.forwarded.cred)
+			self.forwarded.cred = ucred_alloc();
+		if (self.forwarded.cred && !self.forwarded.filled) {
+			ucred_fill_thread(self.forwarded.cred,
+					  self.forwarded.tid, self.forwarded.uid,
+					  self.forwarded.gid);
+			self.forwarded.filled = true;
+		}
+		return self.forwarded.cred;
+	}
 	if (self.conn)
 		return self.conn->cred;
 	if (self.fileplane)

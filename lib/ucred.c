@@ -284,6 +284,22 @@ void ucred_fill_peer(ucred_t *uc, pid_t pid, uid_t euid, gid_t egid)
 	uc->egid = egid;
 }
 
+void ucred_fill_thread(ucred_t *uc, pid_t tid, uid_t euid, gid_t egid)
+{
+	pid_t pid = tid;
+	char *text = NULL;
+	const char *tgid_line;
+	unsigned int tgid;
+
+	/* The thread is blocked in its call, so its status is its own. */
+	if (tid > 0 && read_proc_status(tid, &text) == 0 &&
+	    (tgid_line = status_field(text, "Tgid")) != NULL &&
+	    parse_ids(tgid_line, &tgid, 1) == 1 && tgid > 0)
+		pid = (pid_t)tgid;
+	free(text);
+	ucred_fill_peer(uc, pid, euid, egid);
+}
+
 static int ucred_has(const ucred_t *uc, uint32_t bit)
 {
 	if (uc != NULL && (uc->have & bit) != 0)

@@ -96,4 +96,11 @@ int ucred_fill_from_proc(ucred_t *uc, pid_t pid);
  */
 void ucred_fill_peer(ucred_t *uc, pid_t pid, uid_t euid, gid_t egid);
 
+/*
+ * The same for a caller known by its thread id (what FUSE reports): its
+ * process is found in /proc/TID/status.  If that cannot be read, the
+ * thread id stands for the pid, with the rest missing.
+ */
+void ucred_fill_thread(ucred_t *uc, pid_t tid, uid_t euid, gid_t egid);
+
 #endif /* DOOR_UCRED_IMPL_H */

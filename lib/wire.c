@@ -9,12 +9,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "libdoor.h"
+#include "wire.h"
 
 int wire_send(int sock, const void *head, size_t len, const int *fds,
 	      unsigned nfds)
@@ -93,6 +94,17 @@ int wire_recv(int sock, void *head, size_t len, int *fds, unsigned max_fds,
 	}
 	*nfds = got;
 	return err;
+}
+
+bool wire_is_eventfd(int fd)
+{
+	char path[64], target[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return strcmp(target, "anon_inode:[eventfd]") == 0;
 }
 
 int bulk_make(const void *data, size_t size, int *out)

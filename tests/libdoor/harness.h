@@ -63,6 +63,7 @@ Suite *unref_suite(void);
 Suite *fattach_suite(void);
 Suite *fork_suite(void);
 Suite *xcreate_suite(void);
+Suite *forward_suite(void);
 
 /* A test case with the harness's fixture and time bound. */
 TCase *harness_tcase(Suite *s, const char *name);

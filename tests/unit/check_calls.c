@@ -842,6 +842,224 @@ START_TEST(no_unref_after_revoke)
 }
 END_TEST
 
+/* --- forwarding (calls.h): a fake forwarder that records what it got --- */
+
+struct fake_fwd {
+	struct door *door;
+	int attached, detached;
+	bool take;                      /* post takes the call */
+	void *call;                     /* the last call taken */
+	struct forward_call fc;
+	char args[64];
+};
+
+static struct fake_fwd ff;
+
+static void *fake_attach(struct door *door, uint64_t id, const char *where,
+			 uint64_t key)
+{
+	(void)id;
+	ck_assert_str_eq(where, "doorfs/test");
+	ck_assert_uint_ne(key, 0);
+	ff.door = door;
+	ff.attached++;
+	return &ff;
+}
+
+static bool fake_post(void *fwd, void *call, const struct forward_call *fc)
+{
+	ck_assert_ptr_eq(fwd, &ff);
+	if (!ff.take)
+		return false;
+	ck_assert_ptr_null(ff.call);
+	ck_assert_uint_lt(fc->len, sizeof(ff.args));
+	ff.call = call;
+	ff.fc = *fc;
+	memcpy(ff.args, fc->args, fc->len);
+	ff.args[fc->len] = '\0';
+	return true;
+}
+
+static void fake_detach(void *fwd, bool fail)
+{
+	ck_assert_ptr_eq(fwd, &ff);
+	ff.detached++;
+	if (fail && ff.call) {
+		void *call = ff.call;
+		ff.call = NULL;
+		door_forward_done(call, ECONNRESET, NULL, 0);
+	}
+}
+
+static const struct door_forwarding fake_forwarding = {
+	fake_attach, fake_post, fake_detach,
+};
+
+/* The fixture's door described by libdoor, with the fake forwarder. */
+static struct fixture forward_fixture(void)
+{
+	struct doorfs_setup setup = {
+		.version = DOORFS_VERSION, .rendezvous = "doorfs/test",
+	};
+	memset(&ff, 0, sizeof(ff));
+	ff.take = true;
+	door_set_forwarding(&fake_forwarding);
+	struct fixture f = fixture_new();
+	ck_assert_int_eq(door_end_setup(f.server, &setup), 0);
+	ck_assert_int_eq(ff.attached, 1);
+	/* Described again (door_setparam): the same forwarder. */
+	ck_assert_int_eq(door_end_setup(f.server, &setup), 0);
+	ck_assert_int_eq(ff.attached, 1);
+	return f;
+}
+
+/* ff.call's answer, as the forwarder would give it. */
+static void fake_done(int err, const char *result)
+{
+	void *call = ff.call;
+	ff.call = NULL;
+	door_forward_done(call, err, result, result ? strlen(result) : 0);
+}
+
+START_TEST(forward_key_for_the_describing_end)
+{
+	struct fixture f = fixture_new();
+	uint64_t key = 0;
+	ck_assert_int_eq(door_end_forward_key(f.server, &key), -EPERM);
+	ck_assert_int_eq(door_end_forward_key(f.client, &key), -EPERM);
+	fixture_free(&f);
+
+	f = forward_fixture();
+	ck_assert_int_eq(door_end_forward_key(f.server, &key), 0);
+	ck_assert_uint_ne(key, 0);
+	ck_assert_int_eq(door_end_forward_key(f.client, &key), -EPERM);
+	fixture_free(&f);
+	ck_assert_int_eq(ff.detached, 1);
+	door_set_forwarding(NULL);
+}
+END_TEST
+
+START_TEST(forwarded_call)
+{
+	struct fixture f = forward_fixture();
+	struct fake_req *cread = client_call(&f, "hello", 4096);
+	ck_assert_str_eq(ff.args, "hello");
+	ck_assert_int_eq(ff.fc.tid, someone.tid);
+	ck_assert_int_eq(ff.fc.uid, someone.uid);
+	ck_assert_int_eq(ff.fc.gid, someone.gid);
+	ck_assert_uint_eq(ff.fc.result_max, DOORFS_DATA_MAX);
+	/* The arguments are the server's now: nothing charged for them. */
+	ck_assert_uint_eq(charge_held(1000), 0);
+
+	/* A server end reading sees no call: the forwarder has it. */
+	struct fake_req *sread = req_new();
+	ck_assert(door_end_read(f.server, sread, 4096, false, NULL));
+	fake_done(0, "HELLO");
+	assert_data(cread, "HELLO");
+	struct doorfs_info info;
+	door_info(f.door, 100, &info);
+	ck_assert_uint_eq(info.calls, 1);
+
+	/* The ioctl: a result too big for it stays for read(). */
+	char big[DOORFS_CALL_INLINE_MAX + 2];
+	memset(big, 'r', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	struct fake_req *ioc = req_new();
+	ck_assert(door_end_call(f.client, ioc, "x", 1, &someone));
+	ck_assert_str_eq(ff.args, "x");
+	fake_done(0, big);
+	assert_error(ioc, E2BIG);
+	struct fake_req *rest = req_new();
+	ck_assert(!door_end_read(f.client, rest, sizeof(big), false, &someone));
+	assert_data(rest, big);
+
+	/* A procedure that returned without door_return: empty result. */
+	struct fake_req *empty = client_call(&f, "y", 4096);
+	fake_done(EINTR, NULL);
+	assert_data(empty, "");
+	req_free(cread), req_free(ioc), req_free(rest), req_free(empty);
+	fixture_free(&f);
+	assert_error(sread, EBADF);     /* revoked when the end closed */
+	req_free(sread);
+	door_set_forwarding(NULL);
+}
+END_TEST
+
+START_TEST(forwarded_call_interrupted)
+{
+	struct fixture f = forward_fixture();
+	struct fake_req *cread = client_call(&f, "hello", 4096);
+	door_end_interrupt(f.client, cread);
+	assert_error(cread, EINTR);
+	/* The server's answer comes later, and goes nowhere. */
+	fake_done(0, "late");
+	struct fake_req *again = req_new();
+	ck_assert(!door_end_read(f.client, again, 4096, false, &someone));
+	assert_error(again, ECANCELED);
+	/* A failure the server reports is the caller's. */
+	struct fake_req *next = client_call(&f, "z", 4096);
+	fake_done(EBADF, NULL);
+	assert_error(next, EBADF);
+	req_free(cread), req_free(again), req_free(next);
+	fixture_free(&f);
+	door_set_forwarding(NULL);
+}
+END_TEST
+
+START_TEST(forwarder_busy_then_ready)
+{
+	struct fixture f = forward_fixture();
+	/* Not taken: the call waits for a server end, as without one. */
+	ff.take = false;
+	struct fake_req *first = client_call(&f, "one", 4096);
+	ck_assert_ptr_null(ff.call);
+	/* The forwarder frees up: it takes the waiting call. */
+	ff.take = true;
+	door_forward_ready(f.door);
+	ck_assert_str_eq(ff.args, "one");
+	struct fake_req *sread = req_new();
+	ck_assert(door_end_read(f.server, sread, 4096, false, NULL));
+	fake_done(0, "ONE");
+	assert_data(first, "ONE");
+	req_free(first);
+	fixture_free(&f);
+	req_free(sread);
+	door_set_forwarding(NULL);
+}
+END_TEST
+
+START_TEST(forwarded_call_server_gone)
+{
+	struct fixture f = forward_fixture();
+	struct fake_req *cread = client_call(&f, "hello", 4096);
+	/* The last server end closes: the server is gone mid-call. */
+	door_end_release(f.server);
+	f.server = NULL;
+	assert_error(cread, ECONNRESET);
+	ck_assert_int_eq(ff.detached, 1);
+	ck_assert(door_is_revoked(f.door));
+	req_free(cread);
+	fixture_free(&f);
+	door_set_forwarding(NULL);
+}
+END_TEST
+
+START_TEST(forwarded_call_outlives_revoke)
+{
+	struct fixture f = forward_fixture();
+	struct fake_req *cread = client_call(&f, "hello", 4096);
+	/* door_revoke: no new calls, but the one being served finishes. */
+	ck_assert_int_eq(door_end_revoke(f.server), 0);
+	ck_assert_int_eq(ff.detached, 1);
+	ck_assert_int_eq(cread->answers, 0);
+	fake_done(0, "HELLO");
+	assert_data(cread, "HELLO");
+	req_free(cread);
+	fixture_free(&f);
+	door_set_forwarding(NULL);
+}
+END_TEST
+
 static Suite *door_suite(void)
 {
 	Suite *s = suite_create("door");
@@ -873,6 +1091,15 @@ static Suite *door_suite(void)
 	tcase_add_test(tc, poll_server_end);
 	tcase_add_test(tc, info_fields);
 	tcase_add_test(tc, libdoor_setup_and_revoke);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("forwarding");
+	tcase_add_test(tc, forward_key_for_the_describing_end);
+	tcase_add_test(tc, forwarded_call);
+	tcase_add_test(tc, forwarded_call_interrupted);
+	tcase_add_test(tc, forwarder_busy_then_ready);
+	tcase_add_test(tc, forwarded_call_server_gone);
+	tcase_add_test(tc, forwarded_call_outlives_revoke);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("unreferenced");
