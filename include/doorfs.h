@@ -207,7 +207,15 @@ struct doorfs_hello {
 struct doorfs_welcome {
 	uint32_t version;       /* DOORFS_VERSION */
 	int32_t  error;         /* 0, or why the connection is refused */
+	uint32_t flags;         /* DOORFS_WELCOME_* */
+	uint32_t reserved;      /* 0 */
 };
+/*
+ * The server holds a pidfd of the client and reads its ids when
+ * door_ucred asks, so a client whose ids change need not connect again
+ * (else it must: the server would go on seeing its ids of the connect).
+ */
+#define DOORFS_WELCOME_LIVE_IDS 0x1u
 
 /*
  * One call at a time travels through the slot:

@@ -61,9 +61,14 @@
 #define CONNS_PER_THREAD 16
 
 /*
- * The server believes the credentials the kernel gave it when we
- * connected (SO_PEERCRED).  A thread whose ids have changed since must
- * connect again, or it would call with its old identity.
+ * Who a thread called as, which a connection must still match.  The
+ * server learns it when we connect: the ids and supplementary groups the
+ * kernel gives it (SO_PEERCRED, /proc).  A server that reads our ids
+ * afresh whenever it asks (DOORFS_WELCOME_LIVE_IDS) sees id changes by
+ * itself; for groups, and for ids with any other server, a thread whose
+ * credentials changed must connect again, or it would call with its old
+ * identity.  Dropping privileges usually changes both.  Checking the
+ * groups costs one cheap system call (0.1 us); the ids two dearer ones.
  */
 struct ids {
 	uid_t ruid, euid, suid;
@@ -74,6 +79,22 @@ static void my_ids(struct ids *ids)
 {
 	getresuid(&ids->ruid, &ids->euid, &ids->suid);
 	getresgid(&ids->rgid, &ids->egid, &ids->sgid);
+}
+
+/* Groups a connection remembers; with more, it checks the ids only. */
+#define CONN_GROUPS_MAX 64
+
+struct caller {
+	int ngroups;                    /* -1: more than CONN_GROUPS_MAX */
+	gid_t groups[CONN_GROUPS_MAX];
+	struct ids ids;
+};
+
+static void my_groups(struct caller *me)
+{
+	me->ngroups = getgroups(CONN_GROUPS_MAX, me->groups);
+	if (me->ngroups < 0)
+		me->ngroups = -1;
 }
 
 /*
@@ -87,7 +108,8 @@ struct client_conn {
 	struct timespec ctime;
 	unsigned fork_gen;              /* made in this process, not a parent */
 	bool fileplane;                 /* no fast plane: DOORFS_IOC_CALL */
-	struct ids ids;                 /* who we were when we connected */
+	bool live_ids;                  /* the server asks for our ids */
+	struct caller who;              /* who we were when we connected */
 	int sock, wake, doorbell;
 	struct doorfs_slot *slot;
 	uint64_t seq;
@@ -136,17 +158,43 @@ static void conns_init(void)
 	pthread_atfork(NULL, NULL, after_fork_child);
 }
 
+/*
+ * Whether c was made by the caller we are now (struct caller).  `me` is
+ * learnt as far as needed, once for all connections.
+ */
+static bool same_caller(const struct client_conn *c, struct caller *me,
+			bool *groups_known, bool *ids_known)
+{
+	if (c->fileplane)
+		return true;            /* the daemon asks on every request */
+	if (c->who.ngroups >= 0) {
+		if (!*groups_known)
+			my_groups(me);
+		*groups_known = true;
+		if (me->ngroups != c->who.ngroups ||
+		    memcmp(me->groups, c->who.groups,
+			   (size_t)me->ngroups * sizeof(gid_t)) != 0)
+			return false;
+		if (c->live_ids)
+			return true;
+	}
+	if (!*ids_known)
+		my_ids(&me->ids);
+	*ids_known = true;
+	return memcmp(&me->ids, &c->who.ids, sizeof(me->ids)) == 0;
+}
+
 static struct client_conn *conn_find(const struct stat *st)
 {
 	unsigned gen = atomic_load(&fork_gen);
-	struct ids ids;
-	my_ids(&ids);
+	struct caller me;
+	bool groups_known = false, ids_known = false;
 	for (int i = 0; i < CONNS_PER_THREAD; i++) {
 		struct client_conn *c = conns[i];
 		if (!c)
 			continue;
 		if (c->fork_gen != gen ||
-		    memcmp(&c->ids, &ids, sizeof(ids)) != 0) {
+		    !same_caller(c, &me, &groups_known, &ids_known)) {
 			conn_close(c);
 			conns[i] = NULL;
 			continue;
@@ -209,6 +257,7 @@ static int handshake(struct client_conn *c, int d, int slotfd, uint64_t id)
 		c->doorbell = -1;
 		return welcome.error == EBADF ? EBADF : EAGAIN;
 	}
+	c->live_ids = welcome.flags & DOORFS_WELCOME_LIVE_IDS;
 	return 0;
 }
 
@@ -228,7 +277,8 @@ static int conn_open(int d, const struct stat *st, struct client_conn **out)
 	c->ino = st->st_ino;
 	c->ctime = st->st_ctim;
 	c->fork_gen = atomic_load(&fork_gen);
-	my_ids(&c->ids);
+	my_groups(&c->who);
+	my_ids(&c->who.ids);
 	c->sock = c->wake = c->doorbell = -1;
 	if (!where.name[0]) {
 		c->fileplane = true;

@@ -64,6 +64,7 @@ struct conn {
 	struct doorfs_slot *slot;
 	struct ldoor *door;             /* with a reference */
 	ucred_t *cred;                  /* the caller, as the kernel said */
+	int pidfd;                      /* the caller's, for its ids now; or -1 */
 	bool forwarded;                 /* the daemon's: callers in the slot */
 	atomic_int refs;                /* handle table + a serving thread */
 	atomic_bool dead;               /* the client hung up */
@@ -191,6 +192,8 @@ static void conn_unref(struct conn *c)
 	close(c->client_wake);
 	munmap(c->slot, DOORFS_SLOT_SIZE);
 	ucred_free(c->cred);
+	if (c->pidfd >= 0)
+		close(c->pidfd);
 	ldoor_unref(c->door);
 	free(c);
 }
@@ -239,9 +242,10 @@ static ucred_t *peer_cred(int sock)
 	return uc;
 }
 
-static void send_welcome(int sock, int error, int doorbell)
+static void send_welcome(int sock, int error, int doorbell, uint32_t flags)
 {
-	struct doorfs_welcome w = { .version = DOORFS_VERSION, .error = error };
+	struct doorfs_welcome w = { .version = DOORFS_VERSION, .error = error,
+				    .flags = flags };
 	wire_send(sock, &w, sizeof(w), &doorbell, doorbell >= 0 ? 1 : 0);
 }
 
@@ -289,12 +293,20 @@ static bool accept_hello(int sock, uint64_t h)
 	c->slot = slot;
 	c->door = door;
 	c->forwarded = forwarded;
+	c->pidfd = -1;
 	atomic_init(&c->refs, 1);
 	c->doorbell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	/* The daemon's own credentials would be the wrong answer. */
 	c->cred = forwarded ? NULL : peer_cred(sock);
 	if (c->doorbell < 0 || (!forwarded && !c->cred))
 		goto refuse;
+	/*
+	 * With the caller's pidfd, door_ucred reads its ids when asked, so
+	 * the caller need not check on every call whether they changed
+	 * (DOORFS_WELCOME_LIVE_IDS): two system calls off each door_call.
+	 */
+	if (!forwarded)
+		c->pidfd = ucred_peer_pidfd(sock);
 
 	/* The runtime epoll keeps this handle, now naming a connection. */
 	pthread_mutex_lock(&server_lock);
@@ -308,21 +320,24 @@ static bool accept_hello(int sock, uint64_t h)
 	struct epoll_event hup = { .events = EPOLLRDHUP, .data.u64 = h };
 	if (epoll_ctl(door->pool->epfd, EPOLL_CTL_ADD, c->doorbell, &ring) < 0 ||
 	    epoll_ctl(srv.epfd, EPOLL_CTL_MOD, sock, &hup) < 0) {
-		send_welcome(sock, ENOMEM, -1);
+		send_welcome(sock, ENOMEM, -1, 0);
 		conn_hangup(c);
 	} else {
-		send_welcome(sock, 0, c->doorbell);
+		send_welcome(sock, 0, c->doorbell,
+			     c->pidfd >= 0 ? DOORFS_WELCOME_LIVE_IDS : 0);
 	}
 	for (unsigned i = 0; i < first + 1; i++)
 		close(fds[i]);          /* the door and the slot: mapped */
 	return true;
 
 refuse:
-	send_welcome(sock, error, -1);
+	send_welcome(sock, error, -1, 0);
 	if (c) {
 		if (c->doorbell >= 0)
 			close(c->doorbell);
 		ucred_free(c->cred);
+		if (c->pidfd >= 0)
+			close(c->pidfd);
 		free(c);
 	}
 	if (slot)
@@ -624,6 +639,11 @@ struct server_thread {
 		bool filled;
 		ucred_t *cred;
 	} forwarded;
+	/* A caller with a pidfd: its ids as they are when door_ucred asks. */
+	struct {
+		bool filled;
+		ucred_t *cred;
+	} live;
 	bool unref;                     /* an unreferenced notice */
 	uint64_t seq;
 	uint32_t flags;
@@ -810,6 +830,8 @@ static void thread_ends(void)
 	self.bind = NULL;
 	ucred_free(self.forwarded.cred);
 	self.forwarded.cred = NULL;
+	ucred_free(self.live.cred);
+	self.live.cred = NULL;
 }
 
 /* A procedure cancelled because its caller left: let the call go, and
@@ -906,6 +928,7 @@ static void serve_conn(struct conn *c, bool last_thread, struct pool *pool)
 	self.flags = slot->flags;
 	if (c->forwarded)
 		take_forwarded_caller(slot);
+	self.live.filled = false;
 	slot->server_cpu = sched_getcpu();
 
 	/* Everything the call sent is taken off the socket first, even for
@@ -1328,6 +1351,17 @@ static const ucred_t *current_cred(void)
 			self.forwarded.filled = true;
 		}
 		return self.forwarded.cred;
+	}
+	if (self.conn && self.conn->pidfd >= 0) {
+		if (!self.live.cred)
+			self.live.cred = ucred_alloc();
+		if (self.live.cred && !self.live.filled) {
+			/* Gone already: its ids as it connected. */
+			memcpy(self.live.cred, self.conn->cred, ucred_size());
+			ucred_refresh_ids(self.live.cred, self.conn->pidfd);
+			self.live.filled = true;
+		}
+		return self.live.cred ? self.live.cred : self.conn->cred;
 	}
 	if (self.conn)
 		return self.conn->cred;

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "libdoor.h"
@@ -298,6 +300,67 @@ void ucred_fill_thread(ucred_t *uc, pid_t tid, uid_t euid, gid_t egid)
 		pid = (pid_t)tgid;
 	free(text);
 	ucred_fill_peer(uc, pid, euid, egid);
+}
+
+/*
+ * PIDFD_GET_INFO and SO_PEERPIDFD, for C libraries whose kernel headers
+ * are older than Linux 6.13 and 6.5 (Debian 12's are 6.1).  The layout is
+ * the kernel's first version of struct pidfd_info (64 bytes), which
+ * every later kernel still accepts.
+ */
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+struct doorfs_pidfd_info {
+	uint64_t mask;
+	uint64_t cgroupid;
+	uint32_t pid, tgid, ppid;
+	uint32_t ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+	uint32_t spare0[1];
+};
+_Static_assert(sizeof(struct doorfs_pidfd_info) == 64,
+	       "PIDFD_INFO_SIZE_VER0");
+#define DOORFS_PIDFD_GET_INFO _IOWR(0xFF, 11, struct doorfs_pidfd_info)
+#define DOORFS_PIDFD_INFO_CREDS (1UL << 1)
+
+static int pidfd_ids(int pidfd, struct doorfs_pidfd_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->mask = DOORFS_PIDFD_INFO_CREDS;
+	if (ioctl(pidfd, DOORFS_PIDFD_GET_INFO, info) < 0)
+		return errno;
+	return info->mask & DOORFS_PIDFD_INFO_CREDS ? 0 : ENOTSUP;
+}
+
+int ucred_peer_pidfd(int sock)
+{
+	int pidfd;
+	socklen_t len = sizeof(pidfd);
+	struct doorfs_pidfd_info info;
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) < 0)
+		return -1;
+	if (pidfd_ids(pidfd, &info) != 0) {
+		close(pidfd);
+		return -1;
+	}
+	return pidfd;           /* pidfds are always close-on-exec */
+}
+
+int ucred_refresh_ids(ucred_t *uc, int pidfd)
+{
+	struct doorfs_pidfd_info info;
+	int err = pidfd_ids(pidfd, &info);
+	if (err)
+		return err;
+	uc->ruid = info.ruid;
+	uc->euid = info.euid;
+	uc->suid = info.suid;
+	uc->rgid = info.rgid;
+	uc->egid = info.egid;
+	uc->sgid = info.sgid;
+	uc->have |= UCRED_HAVE_RUID | UCRED_HAVE_EUID | UCRED_HAVE_SUID |
+		    UCRED_HAVE_RGID | UCRED_HAVE_EGID | UCRED_HAVE_SGID;
+	return 0;
 }
 
 static int ucred_has(const ucred_t *uc, uint32_t bit)

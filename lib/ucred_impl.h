@@ -103,4 +103,19 @@ void ucred_fill_peer(ucred_t *uc, pid_t pid, uid_t euid, gid_t egid);
  */
 void ucred_fill_thread(ucred_t *uc, pid_t tid, uid_t euid, gid_t egid);
 
+/*
+ * A pidfd of the process that connected on sock (SO_PEERPIDFD), if the
+ * kernel can also report its ids through it (PIDFD_GET_INFO, Linux 6.13);
+ * else -1.  Unlike the SO_PEERCRED ids of the connection, those are the
+ * process's ids at the moment they are asked for.
+ */
+int ucred_peer_pidfd(int sock);
+
+/*
+ * Overwrite the real, effective and saved ids in uc with those the
+ * process behind pidfd has now.  0, or an errno (ESRCH once it has
+ * exited); uc is unchanged on failure.
+ */
+int ucred_refresh_ids(ucred_t *uc, int pidfd);
+
 #endif /* DOOR_UCRED_IMPL_H */

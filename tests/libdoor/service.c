@@ -131,6 +131,10 @@ static void do_creds(struct svc_door *sd)
 		c.ruid = (int32_t)ucred_getruid(uc);
 		c.rgid = (int32_t)ucred_getrgid(uc);
 		c.pid = (int32_t)ucred_getpid(uc);
+		const gid_t *groups = NULL;
+		c.ngroups = ucred_getgroups(uc, &groups);
+		for (int i = 0; i < c.ngroups && i < 4; i++)
+			c.groups[i] = (int32_t)groups[i];
 	}
 	if (uc)
 		ucred_free(uc);

@@ -73,6 +73,8 @@ struct svc_creds {
 	int32_t ucred_rc, ucred_errno;
 	int32_t ucred_allocated;	/* *uc was NULL and became non-NULL */
 	int32_t euid, egid, ruid, rgid, pid;
+	int32_t ngroups;		/* ucred_getgroups */
+	int32_t groups[4];		/* the first of them */
 	/* door_ucred into a ucred_t from ucred_get(getpid()): reused? */
 	int32_t reuse_rc, reuse_errno, reuse_same;
 	int32_t reuse_euid, reuse_pid;

@@ -148,6 +148,47 @@ START_TEST(ucred_follows_caller_identity_changes)
 }
 END_TEST
 
+/*
+ * A caller that changes only its supplementary groups between two calls
+ * (as a server dropping privileges does first) is seen with its new
+ * groups, though its ids stay those of root.
+ */
+static int groups_child(void *arg, int ctl)
+{
+	int fd = *(int *)arg;
+	struct svc_creds c[2];
+	gid_t first = 4242, second[2] = { 4343, 4444 };
+
+	memset(c, 0, sizeof(c));
+	CHILD_OK(setgroups(1, &first));
+	CHILD_OK(svc_call_raw(fd, SVC_CREDS, 0, 0, 0, &c[0], sizeof(c[0])));
+	CHILD_OK(setgroups(2, second));
+	CHILD_OK(svc_call_raw(fd, SVC_CREDS, 0, 0, 0, &c[1], sizeof(c[1])));
+	ctl_send(ctl, c, sizeof(c));
+	return 0;
+}
+
+START_TEST(ucred_follows_caller_group_changes)
+{
+	struct svc_door sd;
+	struct svc_creds c[2];
+	struct child ch;
+
+	svc_init(&sd, 0);
+	ck_assert_int_ge(svc_create(&sd), 0);
+	ch = child_start(groups_child, &sd.fd, CHILD_EXIT);
+	child_recv(&ch, c, sizeof(c));
+	ck_assert_int_eq(child_join(&ch), 0);
+	ck_assert_int_eq(c[0].ucred_rc, 0);
+	ck_assert_int_eq(c[0].ngroups, 1);
+	ck_assert_int_eq(c[0].groups[0], 4242);
+	ck_assert_int_eq(c[1].ucred_rc, 0);
+	ck_assert_int_eq(c[1].ngroups, 2);
+	ck_assert_int_eq(c[1].groups[0], 4343);
+	ck_assert_int_eq(c[1].groups[1], 4444);
+}
+END_TEST
+
 START_TEST(door_cred_real_and_effective)
 {
 	struct creds_report r[2];
@@ -309,6 +350,7 @@ Suite *ucred_suite(void)
 		tc = harness_tcase(s, "ucred_as_root");
 		tcase_add_test(tc, ucred_of_unprivileged_caller);
 		tcase_add_test(tc, ucred_follows_caller_identity_changes);
+		tcase_add_test(tc, ucred_follows_caller_group_changes);
 		tcase_add_test(tc, door_cred_real_and_effective);
 		tcase_add_test(tc, ucred_is_the_immediate_caller);
 	}
