@@ -41,9 +41,12 @@ static const struct target targets[] = {
 	  "seqpacket", "door", false, 1024 * 1024, 0, true, 2 },
 };
 
-/* Prints one line; returns 1 if the target was measured and missed. */
+/*
+ * Prints one line, with the two numbers behind the ratio (`from`, may be
+ * empty); returns 1 if the target was measured and missed.
+ */
 static int judge(const char *what, double ratio, bool at_least, double bound,
-		 FILE *csv)
+		 const char *from, FILE *csv)
 {
 	const char *verdict = ratio <= 0 ? "n/a"
 		: (at_least ? ratio >= bound : ratio <= bound) ? "met"
@@ -53,8 +56,8 @@ static int judge(const char *what, double ratio, bool at_least, double bound,
 		snprintf(value, sizeof(value), "%.2f", ratio);
 	else
 		snprintf(value, sizeof(value), "-");
-	printf("  %-7s %-66s %s %-6g %8s\n", verdict, what,
-	       at_least ? ">=" : "<=", bound, value);
+	printf("  %-7s %-66s %s %-6g %8s  %s\n", verdict, what,
+	       at_least ? ">=" : "<=", bound, value, from);
 	if (csv)
 		fprintf(csv, "target,\"%s\",%s,%s%g,%s\n", what,
 			ratio > 0 ? value : "", at_least ? ">=" : "<=", bound,
@@ -73,18 +76,27 @@ int print_targets(result_lookup lookup, const struct throughput *one,
 		const struct measurement *a = lookup(t->a, t->payload, t->pinned);
 		const struct measurement *b = lookup(t->b, t->payload, t->pinned);
 		double ratio = 0;
-		if (a && b && a->ok && b->ok && b->median_us > 0)
-			ratio = (t->a_p99 ? a->p99_us : a->median_us) /
-				b->median_us;
+		char from[64] = "";
+		if (a && b && a->ok && b->ok && b->median_us > 0) {
+			double top = t->a_p99 ? a->p99_us : a->median_us;
+			ratio = top / b->median_us;
+			snprintf(from, sizeof(from), "(%.2f / %.2f us)", top,
+				 b->median_us);
+		}
 		measured += ratio > 0;
-		missed += judge(t->what, ratio, t->at_least, t->bound, csv);
+		missed += judge(t->what, ratio, t->at_least, t->bound, from,
+				csv);
 	}
 	double scaling = one && two && one->ok && two->ok &&
 			 one->calls_per_s > 0
 		? two->calls_per_s / one->calls_per_s : 0;
+	char from[64] = "";
+	if (scaling > 0)
+		snprintf(from, sizeof(from), "(%.0f / %.0f calls/s)",
+			 two->calls_per_s, one->calls_per_s);
 	measured += scaling > 0;
 	missed += judge("2 client threads: calls per second vs 1 thread",
-			scaling, true, 1.6, csv);
+			scaling, true, 1.6, from, csv);
 	printf("%d of %d targets met, %d missed, %d not measured\n",
 	       measured - missed, total, missed, total - measured);
 	return missed;
