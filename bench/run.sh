@@ -73,7 +73,9 @@ until grep -q " $mnt fuse.doorfs " /proc/mounts; do
 done
 
 DOORFS=$mnt
-export DOORFS
+# doorbench pins the daemon with itself for the pinned measurements.
+DOORFSD_PID=$daemon
+export DOORFS DOORFSD_PID
 # doorbench's status, not tee's: a failed method must fail the run.
 status=0
 { "$doorbench" --csv "$out/latency.csv" --summary-csv "$out/summary.csv" \
