@@ -19,6 +19,12 @@ set output out
 # The methods, in the CSV's order (the first column of each row).
 methods = system("tail -n +2 '" . csv . "' | cut -d, -f1 | awk '!seen[$0]++' | tr '\\n' ' '")
 
+# Twelve methods need twelve colours; gnuplot's default cycle has eight.
+colours = "#6a3d9a #1b9e77 #1f78b4 #e6ab02 #a6761d #66a61e #e31a1c #000000 #e7298a #17becf #fb9a99 #7f7f7f"
+do for [i = 1:12] {
+	set linetype i linecolor rgb word(colours, i) pointtype (i % 13) + 1
+}
+
 set logscale y
 set grid ytics mytics xtics
 set xtics ("0" 0, "64 B" 6, "4 KiB" 12, "64 KiB" 16, "1 MiB" 20)
@@ -34,10 +40,10 @@ x = 'log(column(2) + 1) / log(2)'
 set yrange [0.05:*]
 
 set multiplot layout 1,2 title "doorbench: median round-trip latency by payload (lower is better)"
-set title "unpinned (client and server free to use both CPUs)"
+set title "unpinned (free to use both CPUs)"
 plot for [m in methods] rows(m, 0) using (@x):5 with linespoints \
 	linewidth (m eq "door" ? 3 : 1.5) title m
-set title "pinned (both on CPU 0)"
+set title "pinned (every process of the method on CPU 0)"
 plot for [m in methods] rows(m, 1) using (@x):5 with linespoints \
 	linewidth (m eq "door" ? 3 : 1.5) title m
 unset multiplot
