@@ -622,33 +622,47 @@ static int call_upper(void *arg, int ctl)
 	return 0;
 }
 
-START_TEST(refused_forwarding_keeps_the_server_end)
+/*
+ * A hand-made fast-plane server for the daemon to forward to: a
+ * listener at a rendezvous of its own and a door file set up to name it.
+ * Returns the door's server end; *listener is listening; path gets the
+ * door's name.
+ */
+static int fake_server(const char *name, int *listener, char *path,
+		       size_t path_len)
 {
-	struct refuser r = { .hellos = 0 };
 	struct doorfs_setup setup;
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	char path[256];
-	pthread_t hellos, server;
-	struct child c;
 
 	memset(&setup, 0, sizeof(setup));
 	setup.version = DOORFS_VERSION;
 	setup.params.data_max = UINT64_MAX;
 	setup.params.desc_max = INT32_MAX;
 	snprintf(setup.rendezvous, sizeof(setup.rendezvous),
-		 "doorfs-test/refuser/%d", (int)getpid());
+		 "doorfs-test/%s/%d", name, (int)getpid());
 	memcpy(addr.sun_path + 1, setup.rendezvous, strlen(setup.rendezvous));
-	r.listener = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	ck_assert_int_ge(r.listener, 0);
-	ck_assert_ok(bind(r.listener, (struct sockaddr *)&addr,
+	*listener = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(*listener, 0);
+	ck_assert_ok(bind(*listener, (struct sockaddr *)&addr,
 			  (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
 				      1 + strlen(setup.rendezvous))));
-	ck_assert_ok(listen(r.listener, 8));
+	ck_assert_ok(listen(*listener, 8));
 
-	door_path(path, sizeof(path), "refuser");
-	r.door = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0666);
-	ck_assert_int_ge(r.door, 0);
-	ck_assert_ok(ioctl(r.door, DOORFS_IOC_SETUP, &setup));
+	door_path(path, path_len, name);
+	int door = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0666);
+	ck_assert_int_ge(door, 0);
+	ck_assert_ok(ioctl(door, DOORFS_IOC_SETUP, &setup));
+	return door;
+}
+
+START_TEST(refused_forwarding_keeps_the_server_end)
+{
+	struct refuser r = { .hellos = 0 };
+	char path[256];
+	pthread_t hellos, server;
+	struct child c;
+
+	r.door = fake_server("refuser", &r.listener, path, sizeof(path));
 	ck_assert_int_eq(pthread_create(&hellos, NULL, refuse_hellos, &r), 0);
 	ck_assert_int_eq(pthread_create(&server, NULL, serve_upper, &r), 0);
 
@@ -827,28 +841,11 @@ static void wait_conns(struct hostile *h, int n)
 START_TEST(hostile_forwarding_server)
 {
 	struct hostile h = { .reply = GOOD };
-	struct doorfs_setup setup;
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	char path[256];
 	pthread_t listener, server;
 	struct child c;
 
-	memset(&setup, 0, sizeof(setup));
-	setup.version = DOORFS_VERSION;
-	setup.params.data_max = UINT64_MAX;
-	setup.params.desc_max = INT32_MAX;
-	snprintf(setup.rendezvous, sizeof(setup.rendezvous),
-		 "doorfs-test/hostile/%d", (int)getpid());
-	memcpy(addr.sun_path + 1, setup.rendezvous, strlen(setup.rendezvous));
-	h.listener = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	ck_assert_ok(bind(h.listener, (struct sockaddr *)&addr,
-			  (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-				      1 + strlen(setup.rendezvous))));
-	ck_assert_ok(listen(h.listener, 8));
-	door_path(path, sizeof(path), "hostile");
-	h.door = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0666);
-	ck_assert_int_ge(h.door, 0);
-	ck_assert_ok(ioctl(h.door, DOORFS_IOC_SETUP, &setup));
+	h.door = fake_server("hostile", &h.listener, path, sizeof(path));
 	ck_assert_ok(ioctl(h.door, DOORFS_IOC_FORWARD_KEY, &h.key));
 	ck_assert_int_eq(pthread_create(&listener, NULL, hostile_main, &h), 0);
 	ck_assert_int_eq(pthread_create(&server, NULL, serve_se, &h), 0);
