@@ -16,7 +16,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 doorfsd=${DOORFSD:-$here/../build/fs/doorfsd}
 doorbench=${DOORBENCH:-$here/../build/bench/doorbench}
-out=$here/../build/bench-results
+out=$(dirname "$here")/build/bench-results
 if [ "${1:-}" = --out ]; then
 	[ $# -ge 2 ] || { echo "run.sh: --out needs a directory" >&2; exit 2; }
 	out=$2
