@@ -78,7 +78,7 @@ struct throughput measure_throughput(int threads, double seconds)
 {
 	struct throughput r = { .threads = threads };
 	struct caller *callers = calloc((size_t)threads, sizeof(*callers));
-	pid_t server;
+	pid_t server = -1;
 	int door = door_echo_server(&server);
 	if (!callers || door < 0)
 		goto out;
@@ -97,13 +97,15 @@ struct throughput measure_throughput(int threads, double seconds)
 			break;
 		}
 	}
-	/* A caller that failed in its warm-up never gets warm. */
-	int failed = started < threads;
-	while (!failed && atomic_load(&warm_callers) < started) {
+	/*
+	 * Every caller reports in after its warm-up, even one that failed
+	 * (which it says before reporting, so its failure is seen here).
+	 */
+	while (atomic_load(&warm_callers) < started)
 		nap_us(1000);
-		for (int k = 0; k < started; k++)
-			failed |= callers[k].failed != 0;
-	}
+	int failed = started < threads;
+	for (int k = 0; k < started; k++)
+		failed |= callers[k].failed != 0;
 	double t0 = now_us();
 	atomic_store(&go, 1);
 	if (!failed)

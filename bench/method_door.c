@@ -90,6 +90,7 @@ static void serve(int sock)
 int door_echo_server(pid_t *pid)
 {
 	int sv[2], fd = -1;
+	*pid = -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		perror("doorbench: door: socketpair");
 		return -1;
