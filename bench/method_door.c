@@ -20,8 +20,8 @@
 static int door = -1;
 static pid_t server = -1;
 
-static void echo_proc(void *cookie, char *argp, size_t size, door_desc_t *dp,
-		      uint_t ndesc)
+void door_echo_proc(void *cookie, char *argp, size_t size, door_desc_t *dp,
+		    uint_t ndesc)
 {
 	(void)cookie, (void)dp, (void)ndesc;
 	door_return(argp, size, NULL, 0);
@@ -73,7 +73,7 @@ static int receive_fd(int sock)
 
 static void serve(int sock)
 {
-	int d = door_create(echo_proc, NULL, 0);
+	int d = door_create(door_echo_proc, NULL, 0);
 	if (d < 0) {
 		perror("doorbench: door: door_create (is $DOORFS a doorfs "
 		       "mount? bench/run.sh makes one)");

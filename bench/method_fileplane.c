@@ -40,13 +40,6 @@ static _Noreturn void server_fail(const char *what)
 	_exit(1);
 }
 
-static void echo_proc(void *cookie, char *argp, size_t size, door_desc_t *dp,
-		      uint_t ndesc)
-{
-	(void)cookie, (void)dp, (void)ndesc;
-	door_return(argp, size, NULL, 0);
-}
-
 /*
  * The way illumos daemons name a door: fattach over a placeholder file.
  * Creating the placeholder registers a file-plane door of its own, which
@@ -56,7 +49,7 @@ static void echo_proc(void *cookie, char *argp, size_t size, door_desc_t *dp,
 static void serve_libdoor(int ready, const void *payload)
 {
 	(void)payload;
-	int door = door_create(echo_proc, NULL, 0);
+	int door = door_create(door_echo_proc, NULL, 0);
 	if (door < 0)
 		server_fail("door_create");
 	int placeholder = open(name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,

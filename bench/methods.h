@@ -4,6 +4,8 @@
 
 #include "measure.h"
 
+#include <door.h>
+
 extern const struct bench_method method_spin;
 extern const struct bench_method method_futex;
 extern const struct bench_method method_pipe;
@@ -16,6 +18,10 @@ extern const struct bench_method method_fp_rw_lib;
 extern const struct bench_method method_fp_ioctl_lib;
 extern const struct bench_method method_fp_rw_fp;
 extern const struct bench_method method_fp_ioctl_fp;
+
+/* A door procedure that returns its argument as its result. */
+void door_echo_proc(void *cookie, char *argp, size_t size, door_desc_t *dp,
+		    uint_t ndesc);
 
 /*
  * Forks a child that serves a door echoing its argument (method_door.c);
