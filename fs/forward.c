@@ -45,7 +45,7 @@
 #include "loop.h"
 #include "wire.h"
 
-_Static_assert(sizeof(struct doorfs_slot) == 64,
+_Static_assert(sizeof(struct doorfs_slot) == 128,
 	       "the slot header keeps its size (doorfs.h)");
 
 /*
@@ -169,7 +169,7 @@ static void fconn_open(struct forwarder *f)
 		why = "no memory for a slot";
 		goto fail;
 	}
-	k->slot->version = DOORFS_VERSION;
+	k->slot->version = DOORFS_SLOT_VERSION;
 	k->slot->server_cpu = -1;
 	/* The daemon never waits in place (see fwd_post): every reply
 	 * must ring. */
@@ -271,6 +271,8 @@ static void fconn_complete(struct fconn *k, bool hungup)
 
 	if (err < 0 || err > 4095 || (flags & DOORFS_SLOT_DESCS)) {
 		err = EPROTO;   /* descriptors cannot cross the file plane */
+	} else if (flags & DOORFS_SLOT_STREAM) {
+		err = EPROTO;   /* never streamed to us (doorfs.h) */
 	} else if (!err && (flags & DOORFS_SLOT_BULK)) {
 		int fd = -1;
 		/* The bulk message comes before the reply: none is EPROTO. */

@@ -243,9 +243,30 @@ enum doorfs_slot_state {
 #define DOORFS_SLOT_NO_RESULT 0x1u /* door_call(d, NULL): no result accepted */
 #define DOORFS_SLOT_BULK      0x2u /* the data is in a doorfs_bulk memfd */
 #define DOORFS_SLOT_DESCS     0x4u /* ndesc descriptors follow on the socket */
+/*
+ * The data is still being copied in: CALL or REPLY is published before
+ * the bytes, which follow in pieces as slot->filled says, so the reader
+ * copies each piece out while the writer copies the next one in.  A
+ * writer streams only data of more than one piece that fits the slot,
+ * and only where the two sides can run at once.  The reader must not
+ * wait for ever: the server gives up a call whose arguments stop coming
+ * (its client hung up, or no piece for a second: EPROTO, and the
+ * connection is dropped); the client watches the socket, which hangs up
+ * when the server dies.  Descriptors of a streamed call or reply are
+ * sent before it is published, as for any other.  Never used on a
+ * DOORFS_HELLO_FORWARD connection, either way.
+ */
+#define DOORFS_SLOT_STREAM    0x8u
+
+/*
+ * The layout of the slot, which the client sets in slot->version before
+ * it connects and the server checks: version 2 grew the header to 128
+ * bytes for filled (DOORFS_SLOT_STREAM).
+ */
+#define DOORFS_SLOT_VERSION 2
 
 struct doorfs_slot {
-	uint32_t version;               /* DOORFS_VERSION, set by the client */
+	uint32_t version;               /* DOORFS_SLOT_VERSION, set by the client */
 	uint32_t state;                 /* doorfs_slot_state; a futex word */
 	uint32_t client_sleeping;       /* DOORFS_SLOT_SLEEP_*, 0 awake */
 	int32_t  server_cpu;            /* CPU of the serving thread, or -1 */
@@ -265,6 +286,12 @@ struct doorfs_slot {
 	uint32_t caller_uid;
 	uint32_t caller_gid;
 	uint32_t result_max;
+	/* DOORFS_SLOT_STREAM: how many of the size bytes are in the slot
+	 * so far.  The side copying them in stores it with release after
+	 * each piece (and 0 before it publishes CALL or REPLY); the other
+	 * side loads it with acquire and copies out what is there. */
+	uint64_t filled;
+	uint32_t reserved[14];          /* 0 */
 };
 #define DOORFS_SLOT_DATA_MAX (DOORFS_SLOT_SIZE - sizeof(struct doorfs_slot))
 

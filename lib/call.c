@@ -10,7 +10,9 @@
  * than FUTEX_SLEEP_NS, in poll() on its wake eventfd and the connection
  * socket, which hangs up when the server process dies.  Neither wait is
  * restarted after a signal handler (illumos: door_call returns EINTR
- * even with SA_RESTART).
+ * even with SA_RESTART).  Data of more than one piece is streamed
+ * (doorfs.h, DOORFS_SLOT_STREAM): arguments are copied in after the call
+ * is published, and a result is copied out while the server copies it in.
  *
  * A door served through the file plane (no rendezvous) is called with
  * DOORFS_IOC_CALL when the arguments fit, else with write and read.
@@ -113,6 +115,7 @@ struct client_conn {
 	int sock, wake, doorbell;
 	struct doorfs_slot *slot;
 	uint64_t seq;
+	bool unusable;                  /* never call through it again */
 };
 
 static __thread struct client_conn *conns[CONNS_PER_THREAD];
@@ -312,7 +315,7 @@ static int conn_open(int d, const struct stat *st, struct client_conn **out)
 		c->slot = NULL;
 		goto fail;
 	}
-	c->slot->version = DOORFS_VERSION;
+	c->slot->version = DOORFS_SLOT_VERSION;
 	c->slot->server_cpu = -1;       /* no server watches it yet */
 	err = handshake(c, d, slotfd, where.id);
 	if (err)
@@ -436,12 +439,66 @@ static size_t roundup_size(size_t n, size_t to)
 }
 
 /*
+ * Waiting for a piece of a streamed result (libdoor.h).  The server is
+ * copying it right now, so only its death (the socket hangs up) or a
+ * signal (EINTR, as for any wait of door_call) ends the wait early;
+ * poll keeps it a cancellation point.
+ */
+static int wait_for_result(void *arg, uint64_t idle_ns)
+{
+	struct client_conn *c = arg;
+	if (idle_ns < STREAM_SPIN_NS) {
+		__builtin_ia32_pause();
+		return 0;
+	}
+	if (idle_ns < STREAM_YIELD_NS) {
+		sched_yield();
+		return 0;
+	}
+	struct pollfd fd = { .fd = c->sock, .events = 0 };
+	int n = poll(&fd, 1, 1);
+	if (n < 0 && errno == EINTR)
+		return EINTR;
+	if (n > 0 && (fd.revents & (POLLHUP | POLLERR)))
+		return EINTR;           /* illumos: the server died serving */
+	return 0;
+}
+
+/* A fresh mapping for a result, if the copy into it is abandoned. */
+struct fresh_map {
+	void *p;
+	size_t len;
+};
+
+static void fresh_map_drop(void *arg)
+{
+	struct fresh_map *m = arg;
+	if (m->p)
+		munmap(m->p, m->len);
+	m->p = NULL;
+}
+
+/* Copy a streamed result to dst as it comes (cancellable). */
+static int stream_result(struct client_conn *c, char *dst, size_t size,
+			 struct fresh_map *fresh)
+{
+	int err;
+	pthread_cleanup_push(fresh_map_drop, fresh);
+	err = slot_stream_out(c->slot, dst, size, wait_for_result, c);
+	pthread_cleanup_pop(0);
+	return err;
+}
+
+/*
  * Place a result of size bytes and n descriptors where illumos puts it
  * (DOOR-API.md 4.1): in rbuf when it fits, else in a fresh mapping the
- * caller munmaps.  The bytes are at src, or in the sealed bulk_fd.
+ * caller munmaps.  The bytes are at src, or in the sealed bulk_fd, or
+ * still coming into c's slot (DOORFS_SLOT_STREAM) when c is not NULL;
+ * params is changed only if they all came.
  */
 static int place_result(door_arg_t *params, const char *src, int bulk_fd,
-			size_t size, const door_desc_t *descs, uint_t n)
+			size_t size, const door_desc_t *descs, uint_t n,
+			struct client_conn *stream)
 {
 	if (size == 0 && n == 0) {
 		params->data_size = 0;
@@ -452,6 +509,7 @@ static int place_result(door_arg_t *params, const char *src, int bulk_fd,
 	size_t need = data_len + n * sizeof(door_desc_t);
 	char *dst = params->rbuf;
 	bool mapped_bulk = false;
+	struct fresh_map fresh = { NULL, 0 };
 	if (need > params->rsize) {
 		size_t len = roundup_size(need, (size_t)sysconf(_SC_PAGESIZE));
 		/* A bulk result alone is mapped as it is: no copy at all. */
@@ -464,19 +522,31 @@ static int place_result(door_arg_t *params, const char *src, int bulk_fd,
 		if (p == MAP_FAILED)
 			return EOVERFLOW;
 		dst = p;
-		params->rbuf = dst;
-		params->rsize = len;
+		fresh.p = p;
+		fresh.len = len;
 	}
-	if (mapped_bulk) {
+	if (stream) {
+		int err = stream_result(stream, dst, size, &fresh);
+		if (err) {
+			fresh_map_drop(&fresh);
+			return err;
+		}
+	} else if (mapped_bulk) {
 		/* the mapping is the result */
 	} else if (bulk_fd >= 0) {
 		void *p = mmap(NULL, size, PROT_READ, MAP_SHARED, bulk_fd, 0);
-		if (p == MAP_FAILED)
+		if (p == MAP_FAILED) {
+			fresh_map_drop(&fresh);
 			return EOVERFLOW;
+		}
 		memmove(dst, p, size);
 		munmap(p, size);
 	} else if (size) {
 		memmove(dst, src, size);    /* arguments and results may overlap */
+	}
+	if (fresh.p) {
+		params->rbuf = fresh.p;
+		params->rsize = fresh.len;
 	}
 	params->data_ptr = dst;
 	params->data_size = size;
@@ -510,6 +580,34 @@ static int recv_reply_descs(struct client_conn *c, uint32_t n,
 	return 0;
 }
 
+/* A reply being taken when its caller was cancelled. */
+struct taking_reply {
+	struct client_conn *c;
+	door_desc_t *descs;
+	uint32_t ndesc;
+};
+
+static void reply_abandon(void *arg)
+{
+	struct taking_reply *t = arg;
+	if (t->descs)
+		descs_close(t->descs, t->ndesc);
+	free(t->descs);
+	conn_forget(t->c);
+}
+
+/* Place a streamed result: waiting for it is a cancellation point too. */
+static int place_streamed(struct client_conn *c, door_arg_t *params,
+			  size_t size, door_desc_t *descs, uint32_t n)
+{
+	int err;
+	struct taking_reply taking = { c, descs, n };
+	pthread_cleanup_push(reply_abandon, &taking);
+	err = place_result(params, NULL, -1, size, descs, n, c);
+	pthread_cleanup_pop(0);
+	return err;
+}
+
 static int call_fast(struct client_conn *c, door_arg_t *params)
 {
 	struct doorfs_slot *slot = c->slot;
@@ -517,7 +615,12 @@ static int call_fast(struct client_conn *c, door_arg_t *params)
 	uint_t ndesc = params ? params->desc_num : 0;
 	uint32_t flags = params ? 0 : DOORFS_SLOT_NO_RESULT;
 	c->seq++;
-	if (size > DOORFS_SLOT_DATA_MAX) {
+	bool stream = slot_streams(size);
+	if (stream) {
+		flags |= DOORFS_SLOT_STREAM;    /* copied once published */
+		atomic_store_explicit((_Atomic uint64_t *)&slot->filled, 0,
+				      memory_order_relaxed);
+	} else if (size > DOORFS_SLOT_DATA_MAX) {
 		int err = bulk_send(c->sock, c->seq, params->data_ptr, size);
 		if (err)
 			return err == EPIPE || err == ECONNRESET ? EBADF : err;
@@ -545,6 +648,8 @@ static int call_fast(struct client_conn *c, door_arg_t *params)
 	if (atomic_load((_Atomic int32_t *)&slot->server_cpu) < 0 &&
 	    write(c->doorbell, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		return EBADF;
+	if (stream)
+		slot_stream_in(slot, params->data_ptr, size);
 
 	/* door_call is a cancellation point (poll is one): a cancelled
 	 * caller abandons the connection, whose slot the server may still
@@ -575,9 +680,17 @@ static int call_fast(struct client_conn *c, door_arg_t *params)
 		err = EOVERFLOW;
 	if (!err)
 		err = recv_reply_descs(c, rdesc, &descs);
-	if (!err)
+	if (!err && (rflags & DOORFS_SLOT_STREAM) &&
+	    (rflags & DOORFS_SLOT_BULK || rsize > DOORFS_SLOT_DATA_MAX))
+		err = EPROTO;
+	if (!err && (rflags & DOORFS_SLOT_STREAM))
+		err = place_streamed(c, params, rsize, descs, rdesc);
+	else if (!err)
 		err = place_result(params, (char *)(slot + 1), bulk_fd, rsize,
-				   descs, rdesc);
+				   descs, rdesc, NULL);
+	/* The server may still be copying a result not taken in full. */
+	if (err && (rflags & DOORFS_SLOT_STREAM))
+		c->unusable = true;
 	if (err && descs)
 		descs_close(descs, rdesc);
 	free(descs);
@@ -691,7 +804,7 @@ static int call_fileplane(int d, door_arg_t *params)
 	if (!err && !params && len)
 		err = E2BIG;            /* door_call(d, NULL) takes no result */
 	else if (!err && params)
-		err = place_result(params, result, -1, len, NULL, 0);
+		err = place_result(params, result, -1, len, NULL, 0, NULL);
 	free(result);
 	return err;
 }
@@ -761,7 +874,7 @@ LIBDOOR_EXPORT int door_call(int d, door_arg_t *params)
 		 * never reuse such a connection. */
 		if (!c->fileplane && (err == EINTR || err == EBADF ||
 				      err == EMFILE || err == EPROTO ||
-				      err == EOVERFLOW))
+				      err == EOVERFLOW || c->unusable))
 			conn_forget(c);
 	}
 	if (err) {

@@ -17,7 +17,10 @@
  * them per ring.  The woken thread claims the call by moving the slot
  * from CALL to SERVING, copies the arguments out of the slot (the client
  * can still write there), runs the procedure, and door_return writes the
- * result back, flips the slot to REPLY and goes back to waiting.
+ * result back, flips the slot to REPLY and goes back to waiting.  Big
+ * data is streamed (doorfs.h, DOORFS_SLOT_STREAM): the arguments are
+ * copied out as the client copies them in, and door_return flips the
+ * slot to REPLY before it copies the result in.
  *
  * door_return does not return: like the illumos kernel, which restarts a
  * server thread at the top of its stack, it longjmps to the frame where
@@ -109,9 +112,17 @@ static void unlock_after_fork(void)
  */
 static pid_t current_pid;
 
+/*
+ * The CPUs the process may run on, learnt by spinning_pays on first use;
+ * forgotten in a fork child, which is often confined before it serves
+ * (taskset, doorbench's pinned runs) while its parent was not.
+ */
+static atomic_int spin_cpus;
+
 static void unlock_after_fork_child(void)
 {
 	current_pid = getpid();
+	atomic_store(&spin_cpus, 0);
 	pthread_mutex_unlock(&server_lock);
 }
 
@@ -283,7 +294,8 @@ static bool accept_hello(int sock, uint64_t h)
 	if (!door || atomic_load(&door->revoked) || door->id != hello.door_id)
 		goto refuse;
 	error = EPROTO;
-	if (!(slot = map_slot(fds[first])))
+	if (!(slot = map_slot(fds[first])) ||
+	    slot->version != DOORFS_SLOT_VERSION)
 		goto refuse;
 	error = ENOMEM;
 	if (!(c = calloc(1, sizeof(*c))))
@@ -844,6 +856,37 @@ static void cancelled_call(void *unused)
 }
 
 
+/*
+ * How long a server thread waits for the next piece of streamed
+ * arguments before it gives the call up: a client that published a call
+ * and stopped (stopped by a signal, or a program that broke the
+ * protocol) must not hold a server thread for ever.  Far longer than
+ * any scheduler delay of a running client.
+ */
+#define STREAM_STALL_NS 1000000000u
+
+/* Waiting for a piece of a streamed argument (libdoor.h). */
+static int wait_for_args(void *arg, uint64_t idle_ns)
+{
+	struct conn *c = arg;
+	if (atomic_load(&c->dead))
+		return EPIPE;           /* nobody to answer */
+	if (idle_ns >= STREAM_STALL_NS) {
+		/* The runtime thread sees the hang-up and drops it. */
+		shutdown(c->sock, SHUT_RDWR);
+		return EPROTO;
+	}
+	if (idle_ns < STREAM_SPIN_NS) {
+		__builtin_ia32_pause();
+	} else if (idle_ns < STREAM_YIELD_NS) {
+		sched_yield();
+	} else {
+		struct timespec nap = { .tv_nsec = 100000 };
+		nanosleep(&nap, NULL);
+	}
+	return 0;
+}
+
 /* Copy the arguments out of the slot, or map the bulk ones. */
 static int take_args(struct conn *c, uint64_t size, uint32_t flags,
 		     char **argp)
@@ -862,10 +905,13 @@ static int take_args(struct conn *c, uint64_t size, uint32_t flags,
 		self.args = grown;
 		self.args_cap = size;
 	}
-	if (size)
-		slot_copy(c->slot, self.args, c->slot + 1, size);
 	self.slot_bytes = size;
 	*argp = self.args;
+	if (flags & DOORFS_SLOT_STREAM)
+		return slot_stream_out(c->slot, self.args, size, wait_for_args,
+				       c);
+	if (size)
+		slot_copy(c->slot, self.args, c->slot + 1, size);
 	return 0;
 }
 
@@ -1071,17 +1117,32 @@ static void deliver_unref(struct ldoor *door)
  */
 #define SERVER_SPIN_NS 20000
 
+static int allowed_cpus(void)
+{
+	cpu_set_t set;
+	return sched_getaffinity(0, sizeof(set), &set) == 0 ?
+		CPU_COUNT(&set) : 1;
+}
+
 static bool spinning_pays(void)
 {
-	static atomic_int cpus;         /* the process's, learnt once */
-	int n = atomic_load(&cpus);
+	int n = atomic_load(&spin_cpus);
 	if (!n) {
-		cpu_set_t set;
-		n = sched_getaffinity(0, sizeof(set), &set) == 0 ?
-			CPU_COUNT(&set) : 1;
-		atomic_store(&cpus, n);
+		n = allowed_cpus();
+		atomic_store(&spin_cpus, n);
 	}
 	return n > 1;
+}
+
+/*
+ * Asked afresh: a process may be confined after its first calls
+ * (taskset -p, or sched_setaffinity as doorbench does between its
+ * unpinned and pinned runs), and a system call costs nothing beside the
+ * copy of more than a piece.
+ */
+bool streaming_pays(void)
+{
+	return allowed_cpus() > 1;
 }
 
 /*
@@ -1206,7 +1267,12 @@ static int reply_conn(char *data, size_t size, door_desc_t *desc,
 	}
 	uint32_t flags = 0;
 	int error = 0;
-	if (size <= DOORFS_SLOT_DATA_MAX) {
+	/* The daemon reads no streamed reply (doorfs.h). */
+	bool stream = !c->forwarded && slot_streams(size);
+	if (stream) {
+		flags |= DOORFS_SLOT_STREAM;    /* copied once published */
+		self.slot_bytes += size;
+	} else if (size <= DOORFS_SLOT_DATA_MAX) {
 		if (size)
 			slot_copy(c->slot, c->slot + 1, data, size);
 		self.slot_bytes += size;
@@ -1233,10 +1299,16 @@ static int reply_conn(char *data, size_t size, door_desc_t *desc,
 		}
 	}
 	stop_serving(c);
-	if (error)
+	if (error) {
 		slot_reply(c, error, 0, 0);
-	else
+	} else if (stream) {
+		atomic_store_explicit((_Atomic uint64_t *)&c->slot->filled, 0,
+				      memory_order_relaxed);
 		slot_reply(c, 0, size, flags);
+		slot_stream_in(c->slot, data, size);
+	} else {
+		slot_reply(c, 0, size, flags);
+	}
 	return 0;
 }
 

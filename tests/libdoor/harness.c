@@ -346,6 +346,7 @@ int main(void)
 	srunner_add_suite(sr, fork_suite());
 	srunner_add_suite(sr, xcreate_suite());
 	srunner_add_suite(sr, forward_suite());
+	srunner_add_suite(sr, stream_suite());
 	/* Every test needs a process of its own (see harness.h). */
 	srunner_set_fork_status(sr, CK_FORK);
 	srunner_run_all(sr, verbosity && *verbosity ? CK_ENV : CK_VERBOSE);

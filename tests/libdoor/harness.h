@@ -64,6 +64,7 @@ Suite *fattach_suite(void);
 Suite *fork_suite(void);
 Suite *xcreate_suite(void);
 Suite *forward_suite(void);
+Suite *stream_suite(void);
 
 /* A test case with the harness's fixture and time bound. */
 TCase *harness_tcase(Suite *s, const char *name);

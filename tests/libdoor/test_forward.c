@@ -240,7 +240,7 @@ static int raw_connect(int fd, bool with_door, uint32_t flags, uint64_t key,
 	rc->slot = mmap(NULL, DOORFS_SLOT_SIZE, PROT_READ | PROT_WRITE,
 			MAP_SHARED, slotfd, 0);
 	ck_assert(rc->slot != MAP_FAILED);
-	rc->slot->version = DOORFS_VERSION;
+	rc->slot->version = DOORFS_SLOT_VERSION;
 	rc->slot->server_cpu = -1;
 	rc->slot->client_sleeping = 1;
 
@@ -576,7 +576,8 @@ static void *refuse_hellos(void *arg)
 
 	while ((sock = accept4(r->listener, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
 		struct doorfs_hello hello;
-		struct doorfs_welcome w = { DOORFS_VERSION, EPROTO };
+		struct doorfs_welcome w = { .version = DOORFS_VERSION,
+					    .error = EPROTO };
 
 		if (recv(sock, &hello, sizeof(hello), 0) == sizeof(hello) &&
 		    (hello.flags & DOORFS_HELLO_FORWARD))
@@ -698,7 +699,7 @@ struct hostile {
 static void hostile_conn(struct hostile *h, int sock)
 {
 	struct doorfs_hello hello;
-	struct doorfs_welcome w = { DOORFS_VERSION, 0 };
+	struct doorfs_welcome w = { .version = DOORFS_VERSION };
 	union {
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(2 * sizeof(int))];
