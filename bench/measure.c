@@ -180,7 +180,7 @@ out:
 enum {
 	MAX_SERVERS = 8,
 	/* Mounting (fusermount3) and starting a server take milliseconds. */
-	READY_TIMEOUT_MS = 10 * 1000,
+	READY_TIMEOUT_S = 10,
 };
 static volatile pid_t servers[MAX_SERVERS];
 
@@ -330,46 +330,58 @@ void server_stop(pid_t pid)
 	server_forget(pid);
 }
 
-static int await_ready(int ready, const char *what)
+pid_t server_spawn(void (*serve)(int ready, const void *arg), const void *arg,
+		   const char *what, int *ready)
 {
-	struct pollfd p = { .fd = ready, .events = POLLIN };
-	int r;
-	while ((r = poll(&p, 1, READY_TIMEOUT_MS)) < 0 && errno == EINTR)
-		;
-	char byte;
-	if (r > 0 && read(ready, &byte, 1) == 1)
-		return 0;
-	if (r == 0)
-		fprintf(stderr, "doorbench: %s: the server was not ready "
-			"within %d s\n", what, READY_TIMEOUT_MS / 1000);
-	else
-		fprintf(stderr, "doorbench: %s: the server did not start\n",
-			what);
-	return -1;
-}
-
-pid_t server_start(void (*serve)(int ready, const void *arg), const void *arg,
-		   const char *what)
-{
-	int ready[2];
-	if (pipe2(ready, O_CLOEXEC) < 0) {
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0) {
 		fprintf(stderr, "doorbench: %s: pipe: %s\n", what,
 			strerror(errno));
 		return -1;
 	}
 	pid_t pid = server_fork();
 	if (pid == 0) {
-		close(ready[0]);
-		serve(ready[1], arg);
+		close(p[0]);
+		serve(p[1], arg);
 		_exit(1);	/* serve() does not return */
 	}
-	close(ready[1]);
-	int started = pid > 0 ? await_ready(ready[0], what) : -1;
-	close(ready[0]);
-	if (started < 0) {
-		server_stop(pid);
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
 		return -1;
 	}
+	*ready = p[0];
+	return pid;
+}
+
+int server_await(pid_t pid, int ready, int timeout_s, const char *what)
+{
+	struct pollfd p = { .fd = ready, .events = POLLIN };
+	int r;
+	while ((r = poll(&p, 1, timeout_s * 1000)) < 0 && errno == EINTR)
+		;
+	char byte;
+	int got = r > 0 && read(ready, &byte, 1) == 1;
+	close(ready);
+	if (got)
+		return 0;
+	if (r == 0)
+		fprintf(stderr, "doorbench: %s: the server was not ready "
+			"within %d s\n", what, timeout_s);
+	else
+		fprintf(stderr, "doorbench: %s: the server did not start\n",
+			what);
+	server_stop(pid);
+	return -1;
+}
+
+pid_t server_start(void (*serve)(int ready, const void *arg), const void *arg,
+		   const char *what)
+{
+	int ready;
+	pid_t pid = server_spawn(serve, arg, what, &ready);
+	if (pid < 0 || server_await(pid, ready, READY_TIMEOUT_S, what) < 0)
+		return -1;
 	return pid;
 }
 

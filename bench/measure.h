@@ -83,7 +83,17 @@ void server_forget(pid_t pid);
  */
 pid_t server_start(void (*serve)(int ready, const void *arg), const void *arg,
 		   const char *what);
-/* In a child of server_start(): ready for callers. */
+/*
+ * server_start() in two halves, for starting several servers that get
+ * ready together: server_spawn() forks and gives the pipe's read end in
+ * *ready (the pid, or -1 after printing why); server_await() waits up to
+ * timeout_s for that server, closes *ready, and stops the server if it
+ * did not get ready (0, or -1 after printing why).
+ */
+pid_t server_spawn(void (*serve)(int ready, const void *arg), const void *arg,
+		   const char *what, int *ready);
+int server_await(pid_t pid, int ready, int timeout_s, const char *what);
+/* In a child of server_start() or server_spawn(): ready for callers. */
 void server_ready(int ready);
 /* Whether a child from server_fork() has died (and reaps it if so). */
 int server_died(pid_t pid);
