@@ -39,6 +39,17 @@ is_mounted() {
 		/proc/self/mountinfo
 }
 
+# Wait up to 10 s for server PID ($1) to create its door ($2); $3 names it.
+await_door() {
+	i=0
+	until [ -e "$2" ]; do
+		kill -0 "$1" 2>/dev/null || die "$3 exited"
+		[ $i -lt 100 ] || die "$3 did not create $2"
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 # SIGTERM, then SIGKILL if the process has not gone within 5 seconds; a
 # server must never outlive the demo.
 stop_process() {
@@ -108,13 +119,7 @@ printf '$ python3 %s %s --threads 2 --mode 0666 &\n' \
 	examples/python/server.py "$door"
 python3 examples/python/server.py "$door" --threads 2 --mode 0666 &
 server_pid=$!
-i=0
-until [ -e "$door" ]; do
-	kill -0 "$server_pid" 2>/dev/null || die "the Python server exited"
-	[ $i -lt 100 ] || die "the Python server did not create $door"
-	sleep 0.1
-	i=$((i + 1))
-done
+await_door "$server_pid" "$door" "the Python server"
 sleep 0.2 # let its greeting reach the terminal before the next step
 
 say "A door is a file: it has an owner, a mode and a name."
@@ -145,13 +150,7 @@ say "A shell can serve a door too (examples/sh/server.sh), with no library at al
 printf '$ sh examples/sh/server.sh %s &\n' "$mnt/hello"
 sh examples/sh/server.sh "$mnt/hello" &
 sh_server_pid=$!
-i=0
-until [ -e "$mnt/hello" ]; do
-	kill -0 "$sh_server_pid" 2>/dev/null || die "the sh server exited"
-	[ $i -lt 100 ] || die "the sh server did not create $mnt/hello"
-	sleep 0.1
-	i=$((i + 1))
-done
+await_door "$sh_server_pid" "$mnt/hello" "the sh server"
 sleep 0.2
 run sh examples/sh/client.sh "$mnt/hello" world
 run python3 examples/python/client.py "$mnt/hello"
