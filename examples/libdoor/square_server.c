@@ -8,8 +8,8 @@
  * and remove whatever a previous run left there, creat() a placeholder
  * file, and fattach() the door over it (example_server.h, shared by all
  * the servers here).  The server then waits for SIGINT or SIGTERM,
- * detaches the name and exits.  The calls are served by
- * libdoor's own pool of threads; main() never calls door_return().
+ * detaches the name and exits.  The calls are served by libdoor's own
+ * pool of threads; main() never calls door_return().
  *
  * The argument is one long long; the reply is its square, or no data at
  * all when the argument is malformed or its square does not fit in a long
