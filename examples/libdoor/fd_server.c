@@ -16,17 +16,17 @@
  * Exit status: 0 after a clean stop, 1 on failure, 2 on a usage error.
  */
 #include <door.h>
-#include <stropts.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "example_server.h"	/* attach_door, and stopping on a signal */
 
 static const char *progname = "fd_server";
 
@@ -141,34 +141,12 @@ refuse:
 	(void)door_return(NULL, 0, NULL, 0);
 }
 
-/*
- * Name the door DOORPATH, replacing whatever a previous run left there
- * (see square_server.c: a stale attachment would answer EBADF forever).
- * 0444 lets anyone open the door; fattach() wants the owner to have write
- * permission unless privileged, so an unprivileged server adds it.
- */
-static int attach_door(int did, const char *path)
-{
-	mode_t mode = geteuid() == 0 ? 0444 : 0644;
-	int fd;
-
-	(void)fdetach(path);	/* EINVAL: nothing attached, the usual case */
-	if (unlink(path) < 0 && errno != ENOENT)
-		return -1;
-	fd = creat(path, mode);
-	if (fd < 0)
-		return -1;
-	(void)close(fd);
-	return fattach(did, path);
-}
-
 int main(int argc, char **argv)
 {
 	static struct file_shelf shelf;
 	const char *path, *dir;
 	sigset_t stop_signals;
-	int did = DOOR_INVAL;
-	int sig, err;
+	int did;
 
 	if (argc != 3 || argv[1][0] == '\0' || argv[2][0] == '\0') {
 		fprintf(stderr, "usage: %s DOORPATH DIRECTORY\n"
@@ -187,16 +165,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	/* Pool threads inherit this mask: the signals wait for sigwait(). */
-	sigemptyset(&stop_signals);
-	sigaddset(&stop_signals, SIGINT);
-	sigaddset(&stop_signals, SIGTERM);
-	err = pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
-	if (err != 0) {
-		fprintf(stderr, "%s: pthread_sigmask: %s\n", progname,
-			strerror(err));
+	/* Before door_create: its pool threads inherit the blocked mask. */
+	if (block_stop_signals(progname, &stop_signals) < 0)
 		return 1;
-	}
 
 	did = door_create(fd_proc, &shelf, 0);
 	if (did < 0) {
@@ -213,28 +184,5 @@ int main(int argc, char **argv)
 	       (long)getpid());
 	fflush(stdout);
 
-	err = sigwait(&stop_signals, &sig);
-	if (err != 0) {
-		fprintf(stderr, "%s: sigwait: %s\n", progname, strerror(err));
-		sig = 0;
-	}
-
-	if (fdetach(path) < 0) {
-		fprintf(stderr, "%s: fdetach %s: %s\n", progname, path,
-			strerror(errno));
-		return 1;
-	}
-	if (door_revoke(did) < 0) {
-		fprintf(stderr, "%s: door_revoke: %s\n", progname,
-			strerror(errno));
-		return 1;
-	}
-	if (unlink(path) < 0 && errno != ENOENT) {
-		fprintf(stderr, "%s: %s: %s\n", progname, path,
-			strerror(errno));
-		return 1;
-	}
-	printf("%s: %s, detached %s\n", progname,
-	       sig ? strsignal(sig) : "stopping", path);
-	return 0;
+	return serve_until_stopped(progname, did, path, &stop_signals);
 }

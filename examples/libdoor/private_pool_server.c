@@ -30,10 +30,8 @@
  * Exit status: 0 after a clean stop, 1 on failure, 2 on a usage error.
  */
 #include <door.h>
-#include <stropts.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -41,9 +39,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "example_server.h"	/* attach_door, and stopping on a signal */
 
 static const char *progname = "private_pool_server";
 
@@ -294,34 +293,13 @@ answer:
 	(void)door_return(NULL, 0, NULL, 0);
 }
 
-/*
- * Name the door DOORPATH, replacing whatever a previous run left there
- * (see square_server.c: a stale attachment would answer EBADF forever).
- * 0444 lets anyone open the door; fattach() wants the owner to have write
- * permission unless privileged, so an unprivileged server adds it.
- */
-static int attach_door(int did, const char *path)
-{
-	mode_t mode = geteuid() == 0 ? 0444 : 0644;
-	int fd;
-
-	(void)fdetach(path);	/* EINVAL: nothing attached, the usual case */
-	if (unlink(path) < 0 && errno != ENOENT)
-		return -1;
-	fd = creat(path, mode);
-	if (fd < 0)
-		return -1;
-	(void)close(fd);
-	return fattach(did, path);
-}
-
 int main(int argc, char **argv)
 {
 	const char *path;
 	sigset_t stop_signals;
 	door_info_t info;
-	int did = DOOR_INVAL;
-	int sig, err;
+	int did;
+	int err;
 
 	if (argc != 2 || argv[1][0] == '\0') {
 		fprintf(stderr, "usage: %s DOORPATH\n"
@@ -342,19 +320,11 @@ int main(int argc, char **argv)
 	}
 
 	/*
-	 * Pool threads inherit this mask from the thread that starts them
-	 * (main, or a pool thread on depletion): the signals wait for
-	 * sigwait().
+	 * Before door_create: pool threads inherit the blocked mask from
+	 * the thread that starts them, main or a pool thread on depletion.
 	 */
-	sigemptyset(&stop_signals);
-	sigaddset(&stop_signals, SIGINT);
-	sigaddset(&stop_signals, SIGTERM);
-	err = pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
-	if (err != 0) {
-		fprintf(stderr, "%s: pthread_sigmask: %s\n", progname,
-			strerror(err));
+	if (block_stop_signals(progname, &stop_signals) < 0)
 		return 1;
-	}
 
 	/* Before door_create, which calls it. */
 	(void)door_server_create(pool_create);
@@ -383,28 +353,5 @@ int main(int argc, char **argv)
 	       POOL_THREADS_MAX, (long)getpid());
 	fflush(stdout);
 
-	err = sigwait(&stop_signals, &sig);
-	if (err != 0) {
-		fprintf(stderr, "%s: sigwait: %s\n", progname, strerror(err));
-		sig = 0;
-	}
-
-	if (fdetach(path) < 0) {
-		fprintf(stderr, "%s: fdetach %s: %s\n", progname, path,
-			strerror(errno));
-		return 1;
-	}
-	if (door_revoke(did) < 0) {
-		fprintf(stderr, "%s: door_revoke: %s\n", progname,
-			strerror(errno));
-		return 1;
-	}
-	if (unlink(path) < 0 && errno != ENOENT) {
-		fprintf(stderr, "%s: %s: %s\n", progname, path,
-			strerror(errno));
-		return 1;
-	}
-	printf("%s: %s, detached %s\n", progname,
-	       sig ? strsignal(sig) : "stopping", path);
-	return 0;
+	return serve_until_stopped(progname, did, path, &stop_signals);
 }

@@ -6,9 +6,10 @@
  *
  * The door is attached at DOORPATH the way illumos daemons do it: detach
  * and remove whatever a previous run left there, creat() a placeholder
- * file, and fattach() the door over it.  The server then waits for SIGINT
- * or SIGTERM, detaches the name and exits.  The calls are served by
- * libdoor's own pool of threads; main() never calls door_return().
+ * file, and fattach() the door over it (example_server.h, shared by all
+ * the servers here).  The server then waits for SIGINT or SIGTERM,
+ * detaches the name and exits.  The calls are served by libdoor's own
+ * pool of threads; main() never calls door_return().
  *
  * The argument is one long long; the reply is its square, or no data at
  * all when the argument is malformed or its square does not fit in a long
@@ -17,16 +18,14 @@
  * Exit status: 0 after a clean stop, 1 on failure, 2 on a usage error.
  */
 #include <door.h>
-#include <stropts.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
+
+#include "example_server.h"	/* attach_door, and stopping on a signal */
 
 static const char *progname = "square_server";
 
@@ -76,38 +75,11 @@ static void square_proc(void *cookie, char *argp, size_t arg_size,
 	(void)door_return(NULL, 0, NULL, 0);
 }
 
-/*
- * Name the door DOORPATH.  fattach() mounts a door over an existing file,
- * and fails with EBUSY where a door is attached already: a server that
- * died without fdetach() leaves its revoked door there, and every caller
- * would get EBADF from it.  So detach and remove whatever is there first.
- *
- * The placeholder's mode becomes the door's: 0444 lets anyone open the
- * door (door_call needs only a read-only descriptor) and nobody write it.
- * fattach() also wants the owner to have write permission unless the
- * caller is privileged (EACCES), so an unprivileged server adds it.
- */
-static int attach_door(int did, const char *path)
-{
-	mode_t mode = geteuid() == 0 ? 0444 : 0644;
-	int fd;
-
-	(void)fdetach(path);	/* EINVAL: nothing attached, the usual case */
-	if (unlink(path) < 0 && errno != ENOENT)
-		return -1;
-	fd = creat(path, mode);
-	if (fd < 0)
-		return -1;
-	(void)close(fd);
-	return fattach(did, path);
-}
-
 int main(int argc, char **argv)
 {
 	const char *path;
 	sigset_t stop_signals;
-	int did = DOOR_INVAL;
-	int sig, err;
+	int did;
 
 	if (argc != 2 || argv[1][0] == '\0') {
 		fprintf(stderr, "usage: %s DOORPATH\n"
@@ -117,21 +89,9 @@ int main(int argc, char **argv)
 	}
 	path = argv[1];
 
-	/*
-	 * Block the stop signals before door_create, which starts the first
-	 * pool thread: every pool thread inherits this mask, so the signals
-	 * wait for sigwait() below instead of killing the process in the
-	 * middle of a call, with the door still attached.
-	 */
-	sigemptyset(&stop_signals);
-	sigaddset(&stop_signals, SIGINT);
-	sigaddset(&stop_signals, SIGTERM);
-	err = pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
-	if (err != 0) {
-		fprintf(stderr, "%s: pthread_sigmask: %s\n", progname,
-			strerror(err));
+	/* Before door_create: its pool threads inherit the blocked mask. */
+	if (block_stop_signals(progname, &stop_signals) < 0)
 		return 1;
-	}
 
 	/* This door never expects descriptors: callers sending some get ENOTSUP. */
 	did = door_create(square_proc, NULL, DOOR_REFUSE_DESC);
@@ -148,33 +108,5 @@ int main(int argc, char **argv)
 	printf("%s: serving %s (pid %ld)\n", progname, path, (long)getpid());
 	fflush(stdout);
 
-	err = sigwait(&stop_signals, &sig);
-	if (err != 0) {
-		fprintf(stderr, "%s: sigwait: %s\n", progname, strerror(err));
-		sig = 0;
-	}
-
-	/*
-	 * Detach first, so no new caller finds the door by name; revoke
-	 * then fails every later call through descriptors already open,
-	 * while calls in progress finish.  The placeholder goes last.
-	 */
-	if (fdetach(path) < 0) {
-		fprintf(stderr, "%s: fdetach %s: %s\n", progname, path,
-			strerror(errno));
-		return 1;
-	}
-	if (door_revoke(did) < 0) {
-		fprintf(stderr, "%s: door_revoke: %s\n", progname,
-			strerror(errno));
-		return 1;
-	}
-	if (unlink(path) < 0 && errno != ENOENT) {
-		fprintf(stderr, "%s: %s: %s\n", progname, path,
-			strerror(errno));
-		return 1;
-	}
-	printf("%s: %s, detached %s\n", progname,
-	       sig ? strsignal(sig) : "stopping", path);
-	return 0;
+	return serve_until_stopped(progname, did, path, &stop_signals);
 }
