@@ -640,22 +640,23 @@ struct server_thread {
 	struct conn *conn;              /* fast plane */
 	struct ldoor *fileplane;        /* or the file plane, on this door */
 	ucred_t *fileplane_cred;
-	/* A call the daemon forwarded: its caller, made a ucred_t only if
-	 * door_ucred or door_cred asks (reading /proc costs more than the
-	 * call), and the largest result the daemon takes. */
+	/* A call the daemon forwarded: its caller, and the largest result
+	 * the daemon takes. */
 	struct {
 		pid_t tid;
 		uid_t uid;
 		gid_t gid;
 		uint64_t result_max;
-		bool filled;
-		ucred_t *cred;
 	} forwarded;
-	/* A caller with a pidfd: its ids as they are when door_ucred asks. */
-	struct {
-		bool filled;
-		ucred_t *cred;
-	} live;
+	/*
+	 * The caller of a forwarded call, or of one with a pidfd (its ids as
+	 * they are when asked), made only if door_ucred or door_cred asks:
+	 * reading /proc or the pidfd costs more than the call.  One buffer
+	 * kept for the thread's life; caller_known says it describes the
+	 * call in progress.
+	 */
+	ucred_t *caller;
+	bool caller_known;
 	bool unref;                     /* an unreferenced notice */
 	uint64_t seq;
 	uint32_t flags;
@@ -840,10 +841,8 @@ static void thread_ends(void)
 	if (self.bind)
 		ldoor_unref(self.bind);
 	self.bind = NULL;
-	ucred_free(self.forwarded.cred);
-	self.forwarded.cred = NULL;
-	ucred_free(self.live.cred);
-	self.live.cred = NULL;
+	ucred_free(self.caller);
+	self.caller = NULL;
 }
 
 /* A procedure cancelled because its caller left: let the call go, and
@@ -961,7 +960,6 @@ static void take_forwarded_caller(const struct doorfs_slot *slot)
 	self.forwarded.uid = slot->caller_uid;
 	self.forwarded.gid = slot->caller_gid;
 	self.forwarded.result_max = slot->result_max;
-	self.forwarded.filled = false;
 }
 
 /* Serve one fast-plane call; returns only if the call was refused. */
@@ -974,7 +972,7 @@ static void serve_conn(struct conn *c, bool last_thread, struct pool *pool)
 	self.flags = slot->flags;
 	if (c->forwarded)
 		take_forwarded_caller(slot);
-	self.live.filled = false;
+	self.caller_known = false;
 	slot->server_cpu = sched_getcpu();
 
 	/* Everything the call sent is taken off the socket first, even for
@@ -1427,33 +1425,27 @@ LIBDOOR_EXPORT int door_unbind(void)
 
 static const ucred_t *current_cred(void)
 {
-	if (self.conn && self.conn->forwarded) {
-		if (!self.forwarded.cred)
-			self.forwarded.cred = ucred_alloc();
-		if (self.forwarded.cred && !self.forwarded.filled) {
-			ucred_fill_thread(self.forwarded.cred,
-					  self.forwarded.tid, self.forwarded.uid,
+	struct conn *c = self.conn;
+	if (!c)
+		return self.fileplane ? self.fileplane_cred : NULL;
+	if (!c->forwarded && c->pidfd < 0)
+		return c->cred;
+	if (!self.caller)
+		self.caller = ucred_alloc();
+	if (self.caller && !self.caller_known) {
+		if (c->forwarded) {
+			ucred_fill_thread(self.caller, self.forwarded.tid,
+					  self.forwarded.uid,
 					  self.forwarded.gid);
-			self.forwarded.filled = true;
-		}
-		return self.forwarded.cred;
-	}
-	if (self.conn && self.conn->pidfd >= 0) {
-		if (!self.live.cred)
-			self.live.cred = ucred_alloc();
-		if (self.live.cred && !self.live.filled) {
+		} else {
 			/* Gone already: its ids as it connected. */
-			memcpy(self.live.cred, self.conn->cred, ucred_size());
-			ucred_refresh_ids(self.live.cred, self.conn->pidfd);
-			self.live.filled = true;
+			memcpy(self.caller, c->cred, ucred_size());
+			ucred_refresh_ids(self.caller, c->pidfd);
 		}
-		return self.live.cred ? self.live.cred : self.conn->cred;
+		self.caller_known = true;
 	}
-	if (self.conn)
-		return self.conn->cred;
-	if (self.fileplane)
-		return self.fileplane_cred;
-	return NULL;
+	/* Without memory, the ids a live caller connected with. */
+	return self.caller || c->forwarded ? self.caller : c->cred;
 }
 
 LIBDOOR_EXPORT int door_ucred(ucred_t **uc)
