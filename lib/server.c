@@ -765,22 +765,22 @@ static void end_call(void)
 	if (self.bulk)
 		munmap(self.bulk, self.bulk_len);
 	self.bulk = NULL;
+	free(self.descs);               /* the descriptors are the program's */
+	self.descs = NULL;
+	self.ndesc = 0;
 	if (self.conn) {
-		stop_serving(self.conn);
-		/* The last call on the door lets a held-back notice go. */
+		/* No longer served (stop_serving; a reply said so already),
+		 * and the last call on the door lets a held-back notice go:
+		 * one critical section on every call's way back. */
 		struct ldoor *door = self.conn->door;
 		pthread_mutex_lock(&server_lock);
+		self.conn->serving = false;
 		if (--door->active == 0 && door->unref_deferred) {
 			door->unref_deferred = false;
 			delayed_unref = door;
 			ldoor_ref(door);
 		}
 		pthread_mutex_unlock(&server_lock);
-	}
-	free(self.descs);               /* the descriptors are the program's */
-	self.descs = NULL;
-	self.ndesc = 0;
-	if (self.conn) {
 		/* Its caller often calls again at once: watch it a moment. */
 		if (self.recent)
 			conn_unref(self.recent);
