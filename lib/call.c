@@ -447,14 +447,8 @@ static size_t roundup_size(size_t n, size_t to)
 static int wait_for_result(void *arg, uint64_t idle_ns)
 {
 	struct client_conn *c = arg;
-	if (idle_ns < STREAM_SPIN_NS) {
-		__builtin_ia32_pause();
+	if (stream_wait_briefly(idle_ns))
 		return 0;
-	}
-	if (idle_ns < STREAM_YIELD_NS) {
-		sched_yield();
-		return 0;
-	}
 	struct pollfd fd = { .fd = c->sock, .events = 0 };
 	int n = poll(&fd, 1, 1);
 	if (n < 0 && errno == EINTR)

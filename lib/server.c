@@ -875,11 +875,7 @@ static int wait_for_args(void *arg, uint64_t idle_ns)
 		shutdown(c->sock, SHUT_RDWR);
 		return EPROTO;
 	}
-	if (idle_ns < STREAM_SPIN_NS) {
-		__builtin_ia32_pause();
-	} else if (idle_ns < STREAM_YIELD_NS) {
-		sched_yield();
-	} else {
+	if (!stream_wait_briefly(idle_ns)) {
 		struct timespec nap = { .tv_nsec = 100000 };
 		nanosleep(&nap, NULL);
 	}
