@@ -391,18 +391,18 @@ static int wait_reply(struct client_conn *c)
 	}
 
 	set_sleeping(slot, DOORFS_SLOT_SLEEP_FUTEX);
-	uint64_t deadline = now_ns() + FUTEX_SLEEP_NS;
+	uint64_t now = now_ns(), deadline = now + FUTEX_SLEEP_NS;
 	for (;;) {
 		uint32_t seen = slot_state(slot);
 		if (seen == DOORFS_SLOT_REPLY)
 			goto replied;
-		uint64_t now = now_ns();
 		if (now >= deadline)
 			break;
 		if (sleep_on_state(slot, seen, deadline - now) == EINTR) {
 			set_sleeping(slot, 0);
 			return EINTR;
 		}
+		now = now_ns();
 	}
 
 	for (;;) {
