@@ -674,11 +674,10 @@ static int call_fast(struct client_conn *c, door_arg_t *params)
 		err = EOVERFLOW;
 	if (!err)
 		err = recv_reply_descs(c, rdesc, &descs);
-	if (!err && (rflags & DOORFS_SLOT_STREAM) &&
-	    (rflags & DOORFS_SLOT_BULK || rsize > DOORFS_SLOT_DATA_MAX))
-		err = EPROTO;
+	/* A streamed reply is in the slot (its size was checked above). */
 	if (!err && (rflags & DOORFS_SLOT_STREAM))
-		err = place_streamed(c, params, rsize, descs, rdesc);
+		err = rflags & DOORFS_SLOT_BULK ? EPROTO :
+			place_streamed(c, params, rsize, descs, rdesc);
 	else if (!err)
 		err = place_result(params, (char *)(slot + 1), bulk_fd, rsize,
 				   descs, rdesc, NULL);
