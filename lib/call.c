@@ -391,18 +391,18 @@ static int wait_reply(struct client_conn *c)
 	}
 
 	set_sleeping(slot, DOORFS_SLOT_SLEEP_FUTEX);
-	uint64_t deadline = now_ns() + FUTEX_SLEEP_NS;
+	uint64_t now = now_ns(), deadline = now + FUTEX_SLEEP_NS;
 	for (;;) {
 		uint32_t seen = slot_state(slot);
 		if (seen == DOORFS_SLOT_REPLY)
 			goto replied;
-		uint64_t now = now_ns();
 		if (now >= deadline)
 			break;
 		if (sleep_on_state(slot, seen, deadline - now) == EINTR) {
 			set_sleeping(slot, 0);
 			return EINTR;
 		}
+		now = now_ns();
 	}
 
 	for (;;) {
@@ -447,14 +447,8 @@ static size_t roundup_size(size_t n, size_t to)
 static int wait_for_result(void *arg, uint64_t idle_ns)
 {
 	struct client_conn *c = arg;
-	if (idle_ns < STREAM_SPIN_NS) {
-		__builtin_ia32_pause();
+	if (stream_wait_briefly(idle_ns))
 		return 0;
-	}
-	if (idle_ns < STREAM_YIELD_NS) {
-		sched_yield();
-		return 0;
-	}
 	struct pollfd fd = { .fd = c->sock, .events = 0 };
 	int n = poll(&fd, 1, 1);
 	if (n < 0 && errno == EINTR)
@@ -680,11 +674,10 @@ static int call_fast(struct client_conn *c, door_arg_t *params)
 		err = EOVERFLOW;
 	if (!err)
 		err = recv_reply_descs(c, rdesc, &descs);
-	if (!err && (rflags & DOORFS_SLOT_STREAM) &&
-	    (rflags & DOORFS_SLOT_BULK || rsize > DOORFS_SLOT_DATA_MAX))
-		err = EPROTO;
+	/* A streamed reply is in the slot (its size was checked above). */
 	if (!err && (rflags & DOORFS_SLOT_STREAM))
-		err = place_streamed(c, params, rsize, descs, rdesc);
+		err = rflags & DOORFS_SLOT_BULK ? EPROTO :
+			place_streamed(c, params, rsize, descs, rdesc);
 	else if (!err)
 		err = place_result(params, (char *)(slot + 1), bulk_fd, rsize,
 				   descs, rdesc, NULL);

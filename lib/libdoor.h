@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -298,6 +299,19 @@ static inline int slot_stream_out(struct doorfs_slot *slot, void *dst,
  */
 #define STREAM_SPIN_NS  50000
 #define STREAM_YIELD_NS 1000000
+
+/* The spinning and yielding part of a stream_wait_fn, shared by both
+ * sides: false once it is time to sleep, each side its own way. */
+static inline bool stream_wait_briefly(uint64_t idle_ns)
+{
+	if (idle_ns < STREAM_SPIN_NS)
+		__builtin_ia32_pause();
+	else if (idle_ns < STREAM_YIELD_NS)
+		sched_yield();
+	else
+		return false;
+	return true;
+}
 
 /* --- wire.c: see wire.h --- */
 

@@ -640,22 +640,23 @@ struct server_thread {
 	struct conn *conn;              /* fast plane */
 	struct ldoor *fileplane;        /* or the file plane, on this door */
 	ucred_t *fileplane_cred;
-	/* A call the daemon forwarded: its caller, made a ucred_t only if
-	 * door_ucred or door_cred asks (reading /proc costs more than the
-	 * call), and the largest result the daemon takes. */
+	/* A call the daemon forwarded: its caller, and the largest result
+	 * the daemon takes. */
 	struct {
 		pid_t tid;
 		uid_t uid;
 		gid_t gid;
 		uint64_t result_max;
-		bool filled;
-		ucred_t *cred;
 	} forwarded;
-	/* A caller with a pidfd: its ids as they are when door_ucred asks. */
-	struct {
-		bool filled;
-		ucred_t *cred;
-	} live;
+	/*
+	 * The caller of a forwarded call, or of one with a pidfd (its ids as
+	 * they are when asked), made only if door_ucred or door_cred asks:
+	 * reading /proc or the pidfd costs more than the call.  One buffer
+	 * kept for the thread's life; caller_known says it describes the
+	 * call in progress.
+	 */
+	ucred_t *caller;
+	bool caller_known;
 	bool unref;                     /* an unreferenced notice */
 	uint64_t seq;
 	uint32_t flags;
@@ -764,22 +765,22 @@ static void end_call(void)
 	if (self.bulk)
 		munmap(self.bulk, self.bulk_len);
 	self.bulk = NULL;
+	free(self.descs);               /* the descriptors are the program's */
+	self.descs = NULL;
+	self.ndesc = 0;
 	if (self.conn) {
-		stop_serving(self.conn);
-		/* The last call on the door lets a held-back notice go. */
+		/* No longer served (stop_serving; a reply said so already),
+		 * and the last call on the door lets a held-back notice go:
+		 * one critical section on every call's way back. */
 		struct ldoor *door = self.conn->door;
 		pthread_mutex_lock(&server_lock);
+		self.conn->serving = false;
 		if (--door->active == 0 && door->unref_deferred) {
 			door->unref_deferred = false;
 			delayed_unref = door;
 			ldoor_ref(door);
 		}
 		pthread_mutex_unlock(&server_lock);
-	}
-	free(self.descs);               /* the descriptors are the program's */
-	self.descs = NULL;
-	self.ndesc = 0;
-	if (self.conn) {
 		/* Its caller often calls again at once: watch it a moment. */
 		if (self.recent)
 			conn_unref(self.recent);
@@ -840,10 +841,8 @@ static void thread_ends(void)
 	if (self.bind)
 		ldoor_unref(self.bind);
 	self.bind = NULL;
-	ucred_free(self.forwarded.cred);
-	self.forwarded.cred = NULL;
-	ucred_free(self.live.cred);
-	self.live.cred = NULL;
+	ucred_free(self.caller);
+	self.caller = NULL;
 }
 
 /* A procedure cancelled because its caller left: let the call go, and
@@ -876,11 +875,7 @@ static int wait_for_args(void *arg, uint64_t idle_ns)
 		shutdown(c->sock, SHUT_RDWR);
 		return EPROTO;
 	}
-	if (idle_ns < STREAM_SPIN_NS) {
-		__builtin_ia32_pause();
-	} else if (idle_ns < STREAM_YIELD_NS) {
-		sched_yield();
-	} else {
+	if (!stream_wait_briefly(idle_ns)) {
 		struct timespec nap = { .tv_nsec = 100000 };
 		nanosleep(&nap, NULL);
 	}
@@ -961,7 +956,6 @@ static void take_forwarded_caller(const struct doorfs_slot *slot)
 	self.forwarded.uid = slot->caller_uid;
 	self.forwarded.gid = slot->caller_gid;
 	self.forwarded.result_max = slot->result_max;
-	self.forwarded.filled = false;
 }
 
 /* Serve one fast-plane call; returns only if the call was refused. */
@@ -974,7 +968,7 @@ static void serve_conn(struct conn *c, bool last_thread, struct pool *pool)
 	self.flags = slot->flags;
 	if (c->forwarded)
 		take_forwarded_caller(slot);
-	self.live.filled = false;
+	self.caller_known = false;
 	slot->server_cpu = sched_getcpu();
 
 	/* Everything the call sent is taken off the socket first, even for
@@ -1427,33 +1421,27 @@ LIBDOOR_EXPORT int door_unbind(void)
 
 static const ucred_t *current_cred(void)
 {
-	if (self.conn && self.conn->forwarded) {
-		if (!self.forwarded.cred)
-			self.forwarded.cred = ucred_alloc();
-		if (self.forwarded.cred && !self.forwarded.filled) {
-			ucred_fill_thread(self.forwarded.cred,
-					  self.forwarded.tid, self.forwarded.uid,
+	struct conn *c = self.conn;
+	if (!c)
+		return self.fileplane ? self.fileplane_cred : NULL;
+	if (!c->forwarded && c->pidfd < 0)
+		return c->cred;
+	if (!self.caller)
+		self.caller = ucred_alloc();
+	if (self.caller && !self.caller_known) {
+		if (c->forwarded) {
+			ucred_fill_thread(self.caller, self.forwarded.tid,
+					  self.forwarded.uid,
 					  self.forwarded.gid);
-			self.forwarded.filled = true;
-		}
-		return self.forwarded.cred;
-	}
-	if (self.conn && self.conn->pidfd >= 0) {
-		if (!self.live.cred)
-			self.live.cred = ucred_alloc();
-		if (self.live.cred && !self.live.filled) {
+		} else {
 			/* Gone already: its ids as it connected. */
-			memcpy(self.live.cred, self.conn->cred, ucred_size());
-			ucred_refresh_ids(self.live.cred, self.conn->pidfd);
-			self.live.filled = true;
+			memcpy(self.caller, c->cred, ucred_size());
+			ucred_refresh_ids(self.caller, c->pidfd);
 		}
-		return self.live.cred ? self.live.cred : self.conn->cred;
+		self.caller_known = true;
 	}
-	if (self.conn)
-		return self.conn->cred;
-	if (self.fileplane)
-		return self.fileplane_cred;
-	return NULL;
+	/* Without memory, the ids a live caller connected with. */
+	return self.caller || c->forwarded ? self.caller : c->cred;
 }
 
 LIBDOOR_EXPORT int door_ucred(ucred_t **uc)
