@@ -514,13 +514,9 @@ static void ioctl_call(fuse_req_t req, struct door_file *fh,
 		       const void *in_buf, size_t in_bufsz)
 {
 	const struct doorfs_call *in = in_buf;
-	if (in_bufsz < sizeof(*in) || in->version != DOORFS_VERSION ||
-	    in->reserved != 0) {
-		fuse_reply_err(req, EINVAL);
-		return;
-	}
-	if (in->arg_size > DOORFS_CALL_INLINE_MAX) {
-		fuse_reply_err(req, E2BIG);
+	int err = doorfs_call_check(in, in_bufsz);
+	if (err) {
+		fuse_reply_err(req, err);
 		return;
 	}
 	struct door_caller who = caller_of(req);
