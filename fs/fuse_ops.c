@@ -594,12 +594,18 @@ static int detach_door(struct node *node, const struct fuse_ctx *ctx)
 	return 0;
 }
 
-static void reply_status(fuse_req_t req, int err)
+/* An ioctl's answer: -err if it failed, else the size bytes at out. */
+static void reply_out(fuse_req_t req, int err, const void *out, size_t size)
 {
 	if (err)
 		fuse_reply_err(req, -err);
 	else
-		fuse_reply_ioctl(req, 0, NULL, 0);
+		fuse_reply_ioctl(req, 0, out, size);
+}
+
+static void reply_status(fuse_req_t req, int err)
+{
+	reply_out(req, err, NULL, 0);
 }
 
 static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
@@ -628,10 +634,7 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		struct doorfs_rendezvous where;
 		err = door_rendezvous(checked_door(door_end_door(fh->end)),
 				      &where);
-		if (err)
-			fuse_reply_err(req, -err);
-		else
-			fuse_reply_ioctl(req, 0, &where, sizeof(where));
+		reply_out(req, err, &where, sizeof(where));
 		return;
 	}
 	case DOORFS_IOC_SETUP:
@@ -643,10 +646,7 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		return;
 	case DOORFS_IOC_FORWARD_KEY:
 		err = door_end_forward_key(fh->end, &token);
-		if (err)
-			fuse_reply_err(req, -err);
-		else
-			fuse_reply_ioctl(req, 0, &token, sizeof(token));
+		reply_out(req, err, &token, sizeof(token));
 		return;
 	case DOORFS_IOC_PARAMS: {
 		struct doorfs_params params;
@@ -683,10 +683,7 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		return;
 	case DOORFS_IOC_SERVER_TOKEN:
 		err = door_end_token(fh->end, &token);
-		if (err)
-			fuse_reply_err(req, -err);
-		else
-			fuse_reply_ioctl(req, 0, &token, sizeof(token));
+		reply_out(req, err, &token, sizeof(token));
 		return;
 	case DOORFS_IOC_SERVE:
 		if (in_bufsz < sizeof(token)) {
