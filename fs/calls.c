@@ -432,7 +432,7 @@ static bool forward(struct door *door, struct call *c)
 }
 
 /* Offer the forwarder the calls waiting for a server end, in order. */
-static void forward_pending(struct door *door)
+void door_forward_ready(struct door *door)
 {
 	GList *l = door->pending.head;
 	while (l && door->fwd) {
@@ -446,11 +446,6 @@ static void forward_pending(struct door *door)
 		}
 		l = next;
 	}
-}
-
-void door_forward_ready(struct door *door)
-{
-	forward_pending(door);
 }
 
 void door_forward_done(void *call, int err, const void *data, size_t len)
@@ -473,7 +468,7 @@ void door_forward_done(void *call, int err, const void *data, size_t len)
 	} else {
 		call_deliver(c);
 	}
-	forward_pending(door);
+	door_forward_ready(door);
 	door_put(door);
 }
 
