@@ -261,6 +261,20 @@ static void take_welcome(struct fconn *k)
 }
 
 /*
+ * Hand k's call back to calls.c, k pinned meanwhile: calls.c may detach
+ * its forwarder from inside (fconn_close then only marks k).
+ */
+static void fconn_done(struct fconn *k, int err, const void *data,
+		       size_t len)
+{
+	void *call = k->call;
+	k->call = NULL;
+	k->in_callback = true;
+	door_forward_done(call, err, data, len);
+	k->in_callback = false;
+}
+
+/*
  * The reply is in the slot: hand it to calls.c.  Its data is read in
  * place (calls.c copies it), or from the sealed memfd a large one came
  * in.  A reply that breaks the protocol ends the call with EPROTO and
@@ -305,15 +319,11 @@ static void fconn_complete(struct fconn *k, bool hungup)
 		keep = false;
 	}
 
-	void *call = k->call;
-	k->call = NULL;
 	atomic_store((_Atomic uint32_t *)&slot->state, DOORFS_SLOT_IDLE);
 	k->state = keep && k->fwd->door ? FCONN_IDLE : FCONN_DEAD;
 	if (k->state == FCONN_IDLE)
 		fconn_to_front(k);
-	k->in_callback = true;
-	door_forward_done(call, err, err ? NULL : data, err ? 0 : (size_t)size);
-	k->in_callback = false;
+	fconn_done(k, err, err ? NULL : data, err ? 0 : (size_t)size);
 	if (bulk)
 		munmap(bulk, size);
 	if (k->close_pending || k->state == FCONN_DEAD)
@@ -336,13 +346,8 @@ static void fconn_hangup(struct fconn *k)
 		fconn_complete(k, true);
 		return;
 	}
-	void *call = k->call;
-	k->call = NULL;
 	k->state = FCONN_DEAD;
-	k->in_callback = true;
-	door_forward_done(call, state == DOORFS_SLOT_CALL ? EBADF : ECONNRESET,
-			  NULL, 0);
-	k->in_callback = false;
+	fconn_done(k, state == DOORFS_SLOT_CALL ? EBADF : ECONNRESET, NULL, 0);
 	fconn_close(k);
 }
 
