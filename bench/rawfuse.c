@@ -210,13 +210,9 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void ioctl_call(fuse_req_t req, const void *in_buf, size_t in_bufsz)
 {
 	const struct doorfs_call *in = in_buf;
-	if (in_bufsz < sizeof(*in) || in->version != DOORFS_VERSION ||
-	    in->reserved != 0) {
-		fuse_reply_err(req, EINVAL);
-		return;
-	}
-	if (in->arg_size > DOORFS_CALL_INLINE_MAX) {
-		fuse_reply_err(req, E2BIG);
+	int err = doorfs_call_check(in, in_bufsz);
+	if (err) {
+		fuse_reply_err(req, err);
 		return;
 	}
 	struct doorfs_call out = {

@@ -195,7 +195,12 @@ static void door_unforward(struct door *door, bool fail)
 		forwarding->detach(fwd, fail);
 }
 
-static void door_unref(struct door *door)
+void door_get(struct door *door)
+{
+	door->refs++;
+}
+
+void door_put(struct door *door)
 {
 	if (--door->refs)
 		return;
@@ -204,17 +209,6 @@ static void door_unref(struct door *door)
 	g_assert(g_queue_is_empty(&door->servers));
 	g_free(door);
 }
-
-void door_get(struct door *door)
-{
-	door->refs++;
-}
-
-void door_put(struct door *door)
-{
-	door_unref(door);
-}
-
 
 bool door_is_revoked(const struct door *door)
 {
@@ -369,21 +363,20 @@ static void call_deliver(struct call *c)
 	    c->result.bytes->len <= DOORFS_CALL_INLINE_MAX) {
 		replies->data(waiter, kind, c->result.bytes->data,
 			      c->result.bytes->len);
-	} else if (kind == HELD_CLIENT_IOCTL) {
-		/* Too big for the ioctl: the call ran, so its result is kept
-		 * for read(), which returns it as after a write/read call. */
-		buf_fini(&cl->result);
-		cl->result = buf_take(&c->result);
-		cl->result_off = 0;
-		cl->state = CLIENT_RESULT;
-		replies->error(waiter, E2BIG);
-	} else {
-		buf_fini(&cl->result);
-		cl->result = buf_take(&c->result);
-		cl->result_off = 0;
-		cl->state = CLIENT_RESULT;
-		reply_piece(waiter, kind, &cl->result, &cl->result_off, size);
+		call_free(c);
+		return;
 	}
+
+	/* read() returns the result from here; so it does after an ioctl
+	 * whose result was too big for it, since the call did run. */
+	buf_fini(&cl->result);
+	cl->result = buf_take(&c->result);
+	cl->result_off = 0;
+	cl->state = CLIENT_RESULT;
+	if (kind == HELD_CLIENT_IOCTL)
+		replies->error(waiter, E2BIG);
+	else
+		reply_piece(waiter, kind, &cl->result, &cl->result_off, size);
 	call_free(c);
 }
 
@@ -439,7 +432,7 @@ static bool forward(struct door *door, struct call *c)
 }
 
 /* Offer the forwarder the calls waiting for a server end, in order. */
-static void forward_pending(struct door *door)
+void door_forward_ready(struct door *door)
 {
 	GList *l = door->pending.head;
 	while (l && door->fwd) {
@@ -453,11 +446,6 @@ static void forward_pending(struct door *door)
 		}
 		l = next;
 	}
-}
-
-void door_forward_ready(struct door *door)
-{
-	forward_pending(door);
 }
 
 void door_forward_done(void *call, int err, const void *data, size_t len)
@@ -480,7 +468,7 @@ void door_forward_done(void *call, int err, const void *data, size_t len)
 	} else {
 		call_deliver(c);
 	}
-	forward_pending(door);
+	door_forward_ready(door);
 	door_put(door);
 }
 
@@ -489,11 +477,10 @@ static void dispatch(struct door *door, struct call *c)
 {
 	if (forward(door, c))
 		return;
-	struct door_end *s = g_queue_pop_head(&door->idle);
+	struct door_end *s = g_queue_peek_head(&door->idle);
 	if (s) {
 		void *req = s->read_req;
-		s->idle_link = NULL;
-		s->read_req = NULL;
+		server_stop_waiting(s);
 		server_take(s, c, req, s->read_size);
 		return;
 	}
@@ -555,10 +542,9 @@ void door_revoke(struct door *door)
 		call_fail(c, EBADF);
 	}
 	struct door_end *s;
-	while ((s = g_queue_pop_head(&door->idle))) {
+	while ((s = g_queue_peek_head(&door->idle))) {
 		void *req = s->read_req;
-		s->idle_link = NULL;
-		s->read_req = NULL;
+		server_stop_waiting(s);
 		replies->error(req, EBADF);
 	}
 	wake_servers(door);
@@ -669,7 +655,7 @@ void door_end_release(struct door_end *end)
 		replies->poll_drop(end->pollhandle);
 	if (end->counted)
 		door_unhold(end->door);
-	door_unref(end->door);
+	door_put(end->door);
 	g_free(end);
 }
 

@@ -19,9 +19,15 @@ size_t charge_held(uid_t uid)
 	return GPOINTER_TO_SIZE(g_hash_table_lookup(held, GUINT_TO_POINTER(uid)));
 }
 
+/* What a uid holding held bytes may still take. */
+static size_t room_beside(size_t held)
+{
+	return limit - MIN(held, limit);
+}
+
 size_t charge_room(uid_t uid)
 {
-	return limit - MIN(charge_held(uid), limit);
+	return room_beside(charge_held(uid));
 }
 
 static void set_held(uid_t uid, size_t bytes)
@@ -38,7 +44,7 @@ static void set_held(uid_t uid, size_t bytes)
 bool charge_take(uid_t uid, size_t n)
 {
 	size_t now = charge_held(uid);
-	if (n > limit - MIN(now, limit)) {
+	if (n > room_beside(now)) {
 		log_event("uid %u over its %zu-byte buffer limit", (unsigned)uid,
 			  limit);
 		return false;

@@ -95,6 +95,22 @@ static void forwarder_maybe_free(struct forwarder *f)
 		g_free(f);
 }
 
+/* Release what k holds, however far fconn_open got with it. */
+static void fconn_free(struct fconn *k)
+{
+	loop_remove(k->sock_watch);
+	loop_remove(k->wake_watch);
+	if (k->slot)
+		munmap(k->slot, DOORFS_SLOT_SIZE);
+	if (k->sock >= 0)
+		close(k->sock);
+	if (k->wake >= 0)
+		close(k->wake);
+	if (k->doorbell >= 0)
+		close(k->doorbell);
+	g_free(k);
+}
+
 static void fconn_close(struct fconn *k)
 {
 	if (k->in_callback) {
@@ -105,16 +121,16 @@ static void fconn_close(struct fconn *k)
 	struct forwarder *f = k->fwd;
 	g_assert(!k->call);
 	g_queue_remove(&f->conns, k);
-	loop_remove(k->sock_watch);
-	loop_remove(k->wake_watch);
-	close(k->sock);
-	close(k->wake);
-	if (k->doorbell >= 0)
-		close(k->doorbell);
-	munmap(k->slot, DOORFS_SLOT_SIZE);
-	g_free(k);
+	fconn_free(k);
 	nconns--;
 	forwarder_maybe_free(f);
+}
+
+/* k just became idle: it is the first one fwd_post tries. */
+static void fconn_to_front(struct fconn *k)
+{
+	g_queue_remove(&k->fwd->conns, k);
+	g_queue_push_head(&k->fwd->conns, k);
 }
 
 static void on_sock(void *data, uint32_t events);
@@ -200,17 +216,9 @@ static void fconn_open(struct forwarder *f)
 fail:
 	log_event("door %llu: forwarding connection failed: %s: %s",
 		  (unsigned long long)f->id, why, g_strerror(errno));
-	loop_remove(k->sock_watch);
-	loop_remove(k->wake_watch);
 	if (slotfd >= 0)
 		close(slotfd);
-	if (k->slot)
-		munmap(k->slot, DOORFS_SLOT_SIZE);
-	if (k->sock >= 0)
-		close(k->sock);
-	if (k->wake >= 0)
-		close(k->wake);
-	g_free(k);
+	fconn_free(k);
 }
 
 static void take_welcome(struct fconn *k)
@@ -248,9 +256,22 @@ static void take_welcome(struct fconn *k)
 	k->state = FCONN_IDLE;
 	/* From now on the socket only tells of the server's death. */
 	loop_modify(k->sock_watch, EPOLLRDHUP);
-	g_queue_remove(&f->conns, k);
-	g_queue_push_head(&f->conns, k);
+	fconn_to_front(k);
 	door_forward_ready(f->door);
+}
+
+/*
+ * Hand k's call back to calls.c, k pinned meanwhile: calls.c may detach
+ * its forwarder from inside (fconn_close then only marks k).
+ */
+static void fconn_done(struct fconn *k, int err, const void *data,
+		       size_t len)
+{
+	void *call = k->call;
+	k->call = NULL;
+	k->in_callback = true;
+	door_forward_done(call, err, data, len);
+	k->in_callback = false;
 }
 
 /*
@@ -298,17 +319,11 @@ static void fconn_complete(struct fconn *k, bool hungup)
 		keep = false;
 	}
 
-	void *call = k->call;
-	k->call = NULL;
 	atomic_store((_Atomic uint32_t *)&slot->state, DOORFS_SLOT_IDLE);
 	k->state = keep && k->fwd->door ? FCONN_IDLE : FCONN_DEAD;
-	if (k->state == FCONN_IDLE) {
-		g_queue_remove(&k->fwd->conns, k);
-		g_queue_push_head(&k->fwd->conns, k);
-	}
-	k->in_callback = true;
-	door_forward_done(call, err, err ? NULL : data, err ? 0 : (size_t)size);
-	k->in_callback = false;
+	if (k->state == FCONN_IDLE)
+		fconn_to_front(k);
+	fconn_done(k, err, err ? NULL : data, err ? 0 : (size_t)size);
 	if (bulk)
 		munmap(bulk, size);
 	if (k->close_pending || k->state == FCONN_DEAD)
@@ -331,13 +346,8 @@ static void fconn_hangup(struct fconn *k)
 		fconn_complete(k, true);
 		return;
 	}
-	void *call = k->call;
-	k->call = NULL;
 	k->state = FCONN_DEAD;
-	k->in_callback = true;
-	door_forward_done(call, state == DOORFS_SLOT_CALL ? EBADF : ECONNRESET,
-			  NULL, 0);
-	k->in_callback = false;
+	fconn_done(k, state == DOORFS_SLOT_CALL ? EBADF : ECONNRESET, NULL, 0);
 	fconn_close(k);
 }
 

@@ -514,13 +514,9 @@ static void ioctl_call(fuse_req_t req, struct door_file *fh,
 		       const void *in_buf, size_t in_bufsz)
 {
 	const struct doorfs_call *in = in_buf;
-	if (in_bufsz < sizeof(*in) || in->version != DOORFS_VERSION ||
-	    in->reserved != 0) {
-		fuse_reply_err(req, EINVAL);
-		return;
-	}
-	if (in->arg_size > DOORFS_CALL_INLINE_MAX) {
-		fuse_reply_err(req, E2BIG);
+	int err = doorfs_call_check(in, in_bufsz);
+	if (err) {
+		fuse_reply_err(req, err);
 		return;
 	}
 	struct door_caller who = caller_of(req);
@@ -598,12 +594,18 @@ static int detach_door(struct node *node, const struct fuse_ctx *ctx)
 	return 0;
 }
 
-static void reply_status(fuse_req_t req, int err)
+/* An ioctl's answer: -err if it failed, else the size bytes at out. */
+static void reply_out(fuse_req_t req, int err, const void *out, size_t size)
 {
 	if (err)
 		fuse_reply_err(req, -err);
 	else
-		fuse_reply_ioctl(req, 0, NULL, 0);
+		fuse_reply_ioctl(req, 0, out, size);
+}
+
+static void reply_status(fuse_req_t req, int err)
+{
+	reply_out(req, err, NULL, 0);
 }
 
 static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
@@ -632,10 +634,7 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		struct doorfs_rendezvous where;
 		err = door_rendezvous(checked_door(door_end_door(fh->end)),
 				      &where);
-		if (err)
-			fuse_reply_err(req, -err);
-		else
-			fuse_reply_ioctl(req, 0, &where, sizeof(where));
+		reply_out(req, err, &where, sizeof(where));
 		return;
 	}
 	case DOORFS_IOC_SETUP:
@@ -647,10 +646,7 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		return;
 	case DOORFS_IOC_FORWARD_KEY:
 		err = door_end_forward_key(fh->end, &token);
-		if (err)
-			fuse_reply_err(req, -err);
-		else
-			fuse_reply_ioctl(req, 0, &token, sizeof(token));
+		reply_out(req, err, &token, sizeof(token));
 		return;
 	case DOORFS_IOC_PARAMS: {
 		struct doorfs_params params;
@@ -687,10 +683,7 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		return;
 	case DOORFS_IOC_SERVER_TOKEN:
 		err = door_end_token(fh->end, &token);
-		if (err)
-			fuse_reply_err(req, -err);
-		else
-			fuse_reply_ioctl(req, 0, &token, sizeof(token));
+		reply_out(req, err, &token, sizeof(token));
 		return;
 	case DOORFS_IOC_SERVE:
 		if (in_bufsz < sizeof(token)) {

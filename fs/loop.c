@@ -33,6 +33,7 @@ struct loop_watch {
 
 static int epfd = -1;
 static GPtrArray *removed;      /* struct loop_watch: freed after a batch */
+static struct fuse_buf fuse_buf;        /* libfuse sizes it on first use */
 
 static bool loop_ready(void)
 {
@@ -84,14 +85,8 @@ void loop_remove(struct loop_watch *w)
 static void on_fuse(void *data, uint32_t events)
 {
 	(void)events;
-	static struct fuse_buf buf;     /* libfuse sizes it on first use */
 	struct fuse_session *se = data;
-	if (!se) {
-		free(buf.mem);
-		buf.mem = NULL;
-		return;
-	}
-	int res = fuse_session_receive_buf(se, &buf);
+	int res = fuse_session_receive_buf(se, &fuse_buf);
 	if (res == -EINTR || res == -EAGAIN)
 		return;
 	if (res <= 0) {
@@ -102,7 +97,7 @@ static void on_fuse(void *data, uint32_t events)
 		fuse_session_exit(se);
 		return;
 	}
-	fuse_session_process_buf(se, &buf);
+	fuse_session_process_buf(se, &fuse_buf);
 }
 
 int loop_run(struct fuse_session *se)
@@ -133,7 +128,8 @@ int loop_run(struct fuse_session *se)
 	}
 	loop_remove(dev);
 	g_ptr_array_set_size(removed, 0);
-	on_fuse(NULL, 0);
+	free(fuse_buf.mem);
+	fuse_buf.mem = NULL;
 	fuse_session_reset(se);
 	return status;
 }

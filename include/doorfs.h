@@ -11,6 +11,8 @@
 #ifndef DOORFS_H
 #define DOORFS_H
 
+#include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 
@@ -70,6 +72,21 @@ struct doorfs_call {
 	uint32_t reserved;      /* must be 0 */
 	char     data[DOORFS_CALL_INLINE_MAX];
 };
+
+/*
+ * Whether the daemon takes a DOORFS_IOC_CALL request of size bytes: 0,
+ * or the errno it fails with.  Shared so that bench/rawfuse checks each
+ * request exactly as doorfsd does.
+ */
+static inline int doorfs_call_check(const struct doorfs_call *in, size_t size)
+{
+	if (size < sizeof(*in) || in->version != DOORFS_VERSION ||
+	    in->reserved != 0)
+		return EINVAL;
+	if (in->arg_size > DOORFS_CALL_INLINE_MAX)
+		return E2BIG;
+	return 0;
+}
 
 /* DOORFS_IOC_CALLER: who made the call a server end is holding. */
 struct doorfs_caller {
