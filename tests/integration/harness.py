@@ -231,22 +231,30 @@ def cleanup_all():
         _cleanup_lock.release()
 
 
-def _remove_run_dir():
-    global _run_dir
-    if _run_dir is None:
-        return
-    busy = [p for p, _, _ in mounts() if p.startswith(_run_dir + "/")]
+def remove_tree_unless_mounted(path, who):
+    """Remove the tree at path unless a mount is still inside it.
+
+    A busy tree is left, and who names the caller in the note on stderr;
+    True when the tree is gone."""
+    busy = [p for p, _, _ in mounts() if p.startswith(path + "/")]
     if busy:
-        sys.stderr.write("harness: not removing %s, still mounted: %s\n"
-                         % (_run_dir, ", ".join(busy)))
-        return
-    for root, dirs, files in os.walk(_run_dir, topdown=False):
+        sys.stderr.write("%s: not removing %s, still mounted: %s\n"
+                         % (who, path, ", ".join(busy)))
+        return False
+    for root, dirs, files in os.walk(path, topdown=False):
         for name in files:
             os.unlink(os.path.join(root, name))
         for name in dirs:
             os.rmdir(os.path.join(root, name))
-    os.rmdir(_run_dir)
-    _run_dir = None
+    os.rmdir(path)
+    return True
+
+
+def _remove_run_dir():
+    global _run_dir
+    if _run_dir is not None and remove_tree_unless_mounted(_run_dir,
+                                                           "harness"):
+        _run_dir = None
 
 
 def install_cleanup(on_abort):

@@ -352,17 +352,8 @@ def child_pids(parent):
 
 def remove_run_dir(path):
     """Remove the run directory unless something is still mounted in it."""
-    if not os.path.isdir(path):
-        return
-    if any(point.startswith(path + "/") for point, _, _ in harness.mounts()):
-        sys.stderr.write("not removing %s: still mounted\n" % path)
-        return
-    for root, dirs, files in os.walk(path, topdown=False):
-        for name in files:
-            os.unlink(os.path.join(root, name))
-        for name in dirs:
-            os.rmdir(os.path.join(root, name))
-    os.rmdir(path)
+    if os.path.isdir(path):
+        harness.remove_tree_unless_mounted(path, "run.py")
 
 
 def main():

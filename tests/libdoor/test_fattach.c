@@ -539,19 +539,24 @@ static void outside_cleanup(struct outside *o)
 	rmdir(o->dir);
 }
 
+/* Run fn on o in a child, clean o up, then see that the child passed. */
+static void outside_run(struct outside *o, child_fn *fn)
+{
+	struct child c = child_start(fn, o, CHILD_EXIT);
+	int status = child_join(&c);
+
+	/* The child's mount namespace, and its mounts, are gone. */
+	outside_cleanup(o);
+	ck_assert_msg(status == 0, "the child failed (status %d; its stderr "
+		      "says where)", status);
+}
+
 START_TEST(fattach_outside_the_mount)
 {
 	struct outside o;
-	struct child c;
-	int status;
 
 	outside_setup(&o);
-	c = child_start(outside_child, &o, CHILD_EXIT);
-	status = child_join(&c);
-	/* The child's mount namespace, and its mounts, are gone. */
-	outside_cleanup(&o);
-	ck_assert_msg(status == 0, "the child failed (status %d; its stderr "
-		      "says where)", status);
+	outside_run(&o, outside_child);
 }
 END_TEST
 
@@ -572,17 +577,11 @@ static int outside_unprivileged_child(void *arg, int ctl)
 START_TEST(fattach_outside_unprivileged_eperm)
 {
 	struct outside o;
-	struct child c;
-	int status;
 
 	outside_setup(&o);
 	/* The directory must be searchable by nobody. */
 	ck_assert_ok(chmod(o.dir, 0755));
-	c = child_start(outside_unprivileged_child, &o, CHILD_EXIT);
-	status = child_join(&c);
-	outside_cleanup(&o);
-	ck_assert_msg(status == 0, "the child failed (status %d; its stderr "
-		      "says where)", status);
+	outside_run(&o, outside_unprivileged_child);
 }
 END_TEST
 

@@ -62,19 +62,29 @@ START_TEST(streamed_sizes_arrive_intact)
 			ck_assert_ok(munmap(a.rbuf, a.rsize));
 		free(buf);
 	}
-	/* In one buffer, arguments and result both streamed. */
+	/*
+	 * In one buffer, arguments and result both streamed.  The reply
+	 * (verdict, then the payload) is laid out unlike the arguments, so
+	 * a result never written into the buffer cannot pass for one.
+	 */
 	{
 		size_t size = DOORFS_SLOT_DATA_MAX;
+		size_t payload = size - sizeof(req);
+		struct svc_req vreq = svc_req(SVC_VERIFY, payload, 70,
+					      SVC_F_ECHO);
+		struct svc_verdict v;
 		char *buf = malloc(size);
 		door_arg_t a = { buf, size, NULL, 0, buf, size };
 
 		ck_assert_ptr_nonnull(buf);
-		memcpy(buf, &req, sizeof(req));
-		pattern_fill(buf + sizeof(req), size - sizeof(req), 70);
+		memcpy(buf, &vreq, sizeof(vreq));
+		pattern_fill(buf + sizeof(vreq), payload, 70);
 		ck_assert_ok(door_call(srv.fd, &a));
 		ck_assert_ptr_eq(a.data_ptr, buf);
-		ck_assert_uint_eq(a.data_size, size);
-		ck_assert(pattern_ok(buf + sizeof(req), size - sizeof(req), 70));
+		ck_assert_uint_eq(a.data_size, sizeof(v) + payload);
+		memcpy(&v, buf, sizeof(v));
+		ck_assert_int_eq(v.ok, 1);
+		ck_assert(pattern_ok(buf + sizeof(v), payload, 70));
 		free(buf);
 	}
 }

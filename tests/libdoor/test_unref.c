@@ -444,34 +444,49 @@ static void *holder_main(void *arg)
 	return NULL;
 }
 
+/* Start a holder calling on fd; wait until its call is in the procedure. */
+static void holder_start(struct holder *h, const struct unref_door *ud,
+			 int fd, void *(*call_main)(void *))
+{
+	char b;
+
+	h->fd = fd;
+	ck_assert_int_eq(pthread_create(&h->thread, NULL, call_main, h), 0);
+	ck_assert_msg(fd_read_full(ud->hold[0], &b, 1), "the call never "
+		      "reached the procedure");
+}
+
+/* Let the held call return, and see that it succeeded. */
+static void holder_release(struct holder *h, const struct unref_door *ud)
+{
+	struct timespec deadline;
+
+	ck_assert(fd_write_full(ud->hold[0], "r", 1));
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += WAIT_MS / 1000;
+	ck_assert_int_eq(pthread_timedjoin_np(h->thread, NULL, &deadline), 0);
+	ck_assert_msg(h->rc == 0, "the held call: %d/%s", h->rc,
+		      strerrorname_np(h->err));
+}
+
 /* DOOR_DELAY: a notice due during a call comes after the call returns. */
 START_TEST(unref_waits_for_active_call)
 {
 	struct unref_door ud;
 	struct unref_seen s;
 	struct holder h;
-	struct timespec deadline;
 	int ref, count;
-	char b;
 
 	unref_create(&ud, DOOR_UNREF);
 	ref = another_ref(ud.fd);
-	h.fd = ud.fd;
-	ck_assert_int_eq(pthread_create(&h.thread, NULL, holder_main, &h), 0);
-	ck_assert_msg(fd_read_full(ud.hold[0], &b, 1), "the call never "
-		      "reached the procedure");
+	holder_start(&h, &ud, ud.fd, holder_main);
 
 	close(ref);
 	wait_is_unref(ud.fd, true, "closing the second reference");
 	assert_no_notice(&ud, NO_NOTICE_MS, "the 2 -> 1 while a call is in "
 			 "progress (DOOR_DELAY: it must wait for the call)");
 
-	ck_assert(fd_write_full(ud.hold[0], "r", 1));
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += WAIT_MS / 1000;
-	ck_assert_int_eq(pthread_timedjoin_np(h.thread, NULL, &deadline), 0);
-	ck_assert_msg(h.rc == 0, "the held call: %d/%s", h.rc,
-		      strerrorname_np(h.err));
+	holder_release(&h, &ud);
 
 	s = wait_notice(&ud, "the active call returned");
 	assert_unref_args(&s);
@@ -501,17 +516,12 @@ START_TEST(unref_waits_for_active_fileplane_call)
 	struct unref_door ud;
 	struct unref_seen s;
 	struct holder h;
-	struct timespec deadline;
-	int count;
-	char b;
+	int count, fd;
 
 	unref_create(&ud, DOOR_UNREF);
-	h.fd = open_fd_of(getpid(), ud.fd, O_RDWR | O_CLOEXEC);
-	ck_assert_int_ge(h.fd, 0);
-	ck_assert_int_eq(pthread_create(&h.thread, NULL, fileplane_holder_main,
-					&h), 0);
-	ck_assert_msg(fd_read_full(ud.hold[0], &b, 1), "the call never "
-		      "reached the procedure");
+	fd = open_fd_of(getpid(), ud.fd, O_RDWR | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	holder_start(&h, &ud, fd, fileplane_holder_main);
 
 	/* The server closes its own descriptor: the caller's is the last. */
 	close(ud.fd);
@@ -519,11 +529,7 @@ START_TEST(unref_waits_for_active_fileplane_call)
 	assert_no_notice(&ud, NO_NOTICE_MS, "the 2 -> 1 while a call is in "
 			 "progress (DOOR_DELAY: it must wait for the call)");
 
-	ck_assert(fd_write_full(ud.hold[0], "r", 1));
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += WAIT_MS / 1000;
-	ck_assert_int_eq(pthread_timedjoin_np(h.thread, NULL, &deadline), 0);
-	ck_assert_msg(h.rc == 0, "the held call: %s", strerrorname_np(h.err));
+	holder_release(&h, &ud);
 
 	s = wait_notice(&ud, "the active call returned");
 	assert_unref_args(&s);
