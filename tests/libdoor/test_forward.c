@@ -690,6 +690,7 @@ struct hostile {
 	int door;
 	uint64_t key;
 	int conns;              /* forwarding connections welcomed */
+	int may_welcome;        /* the test lets connections be welcomed */
 	int reply;              /* enum hostile_reply, for the next call */
 	int bad_caller;         /* a call named someone else as its caller */
 	pid_t caller;
@@ -726,6 +727,11 @@ static void hostile_conn(struct hostile *h, int sock)
 		close(bell);
 		return;
 	}
+	/* Until the test says so the daemon has no connection to forward
+	 * to, so its calls must go through the server end. */
+	for (int waited = 0; waited < WAIT_MS &&
+	     !__atomic_load_n(&h->may_welcome, __ATOMIC_SEQ_CST); waited += 2)
+		sleep_ms(2);
 	iov = (struct iovec){ &w, sizeof(w) };
 	msg.msg_controllen = CMSG_SPACE(sizeof(int));
 	cm = CMSG_FIRSTHDR(&msg);
@@ -852,8 +858,11 @@ START_TEST(hostile_forwarding_server)
 	ck_assert_int_eq(pthread_create(&server, NULL, serve_se, &h), 0);
 	c = child_start(hostile_caller, path, CHILD_EXIT);
 
-	/* The first call sets the connection up and takes the old path. */
+	/* The first call sets the connection up and takes the old path:
+	 * the connection is welcomed only after it, so that a call still
+	 * queued for the server end cannot be forwarded once it is. */
 	ck_assert_int_eq(hostile_call(&c), 2);
+	__atomic_store_n(&h.may_welcome, 1, __ATOMIC_SEQ_CST);
 	wait_conns(&h, 1);
 	ck_assert_int_eq(hostile_call(&c), 1);
 	/* Each broken reply fails its call and costs the connection. */
