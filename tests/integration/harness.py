@@ -15,6 +15,7 @@ import os
 import platform
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -277,12 +278,12 @@ def install_cleanup(on_abort):
 # ---------------------------------------------------------------------------
 # Helper processes.
 
-def _others_may_run(path):
-    """True if a user with no special relation to path's owners can run it
-    (every directory above it searchable and the file executable by
-    others)."""
+def _others_may(path, bit):
+    """True if a user with no special relation to path's owners has
+    `bit` (0o004 read, 0o001 execute) on the file, and may search every
+    directory above it."""
     path = os.path.realpath(path)
-    if not os.path.isfile(path) or not os.stat(path).st_mode & 0o001:
+    if not os.path.isfile(path) or not os.stat(path).st_mode & bit:
         return False
     parent = os.path.dirname(path)
     while True:
@@ -291,6 +292,39 @@ def _others_may_run(path):
         if parent == "/":
             return True
         parent = os.path.dirname(parent)
+
+
+def _others_may_run(path):
+    return _others_may(path, 0o001)
+
+
+# What door_client.py and door_server.py import, by path from the top of
+# the source tree: a copy keeps the layout, so their imports still work.
+_HELPER_FILES = ("tests/integration/door_client.py",
+                 "tests/integration/door_server.py",
+                 "tests/integration/fileplane.py",
+                 "examples/python/doorfs.py")
+
+
+def script_for(script, user):
+    """A helper script the given user (None: ourselves) can run: the
+    source tree's, or, when the checkout is private (a clone in a 0700
+    directory, say), a copy in the run directory with what it imports."""
+    name = os.path.relpath(os.path.realpath(script),
+                           os.path.realpath(TOP_SRCDIR))
+    if user is None or name not in _HELPER_FILES or \
+            _others_may(script, 0o004):
+        return script
+    top = os.path.join(run_dir(), "helpers")
+    for helper in _HELPER_FILES:
+        copy = os.path.join(top, helper)
+        if not os.path.exists(copy):
+            os.makedirs(os.path.dirname(copy), mode=0o755, exist_ok=True)
+            shutil.copyfile(os.path.join(TOP_SRCDIR, helper), copy)
+            os.chmod(copy, 0o644)
+    for parent, _, _ in os.walk(top):
+        os.chmod(parent, 0o755)
+    return os.path.join(top, name)
 
 
 def python_for(user):
@@ -338,11 +372,13 @@ def _credentials(user):
 class Child(_Process):
     """A helper a test started: stdout read line by line in the
     background, stderr kept in a file for diagnostics.  A PYTHON at the
-    head of argv is replaced by one `user` may run."""
+    head of argv, and the script it runs, are replaced by ones `user` may
+    run."""
 
     def __init__(self, argv, user=None):
         if argv[0] == PYTHON:
-            argv = [python_for(user)] + list(argv[1:])
+            argv = ([python_for(user), script_for(argv[1], user)] +
+                    list(argv[2:]))
         self.argv = [str(a) for a in argv]
         fd, self.stderr_path = tempfile.mkstemp(prefix="stderr-",
                                                 dir=run_dir())
